@@ -204,7 +204,8 @@ pub struct GenesisConfig {
 impl GenesisConfig {
     /// Parses and validates a preset.
     pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
-        let cfg: GenesisConfig = toml::from_str(text).map_err(|e| ConfigError::Parse(e.to_string()))?;
+        let cfg: GenesisConfig =
+            toml::from_str(text).map_err(|e| ConfigError::Parse(e.to_string()))?;
         cfg.validate()?;
         Ok(cfg)
     }
@@ -234,7 +235,10 @@ impl GenesisConfig {
         if t.name.trim().is_empty() {
             return Err(invalid("token.name", "must not be empty"));
         }
-        if t.symbol.is_empty() || t.symbol.len() > 11 || !t.symbol.chars().all(|c| c.is_ascii_alphanumeric()) {
+        if t.symbol.is_empty()
+            || t.symbol.len() > 11
+            || !t.symbol.chars().all(|c| c.is_ascii_alphanumeric())
+        {
             return Err(invalid("token.symbol", "must be 1-11 ASCII letters or digits"));
         }
         if t.decimals > 18 {
@@ -320,22 +324,37 @@ impl GenesisConfig {
             }
             let exact = a.amount as f64 * 100.0 / supply as f64;
             if !(a.percent.is_finite() && (exact - a.percent).abs() <= 0.001) {
-                return Err(invalid(f("percent"), format!("{} does not match the amount ({exact:.4} %)", a.percent)));
+                return Err(invalid(
+                    f("percent"),
+                    format!("{} does not match the amount ({exact:.4} %)", a.percent),
+                ));
             }
             match a.release {
                 Release::Unlocked if a.cliff_months != 0 || a.vesting_months != 0 => {
-                    return Err(invalid(f("release"), "an unlocked allocation has no cliff or vesting"));
+                    return Err(invalid(
+                        f("release"),
+                        "an unlocked allocation has no cliff or vesting",
+                    ));
                 }
                 Release::Monthly | Release::Linear if a.vesting_months == 0 => {
-                    return Err(invalid(f("vesting_months"), "a vesting allocation needs a duration"));
+                    return Err(invalid(
+                        f("vesting_months"),
+                        "a vesting allocation needs a duration",
+                    ));
                 }
                 _ => {}
             }
             if a.vesting_months > 0 && a.cliff_months > a.vesting_months {
-                return Err(invalid(f("cliff_months"), "cliff is longer than the vesting duration"));
+                return Err(invalid(
+                    f("cliff_months"),
+                    "cliff is longer than the vesting duration",
+                ));
             }
             if a.holder == Holder::Vesting && a.release == Release::Unlocked {
-                return Err(invalid(f("holder"), "vesting holder needs a monthly or linear release"));
+                return Err(invalid(
+                    f("holder"),
+                    "vesting holder needs a monthly or linear release",
+                ));
             }
             if a.revocable && a.holder != Holder::Vesting {
                 return Err(invalid(f("revocable"), "only vesting allocations can be revocable"));

@@ -107,8 +107,9 @@ impl serde::Serialize for Digest {
 impl<'de> serde::Deserialize<'de> for Digest {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let b = B256::deserialize(d)?;
-        Digest::from_bytes32(&b)
-            .ok_or_else(|| serde::de::Error::custom("digest element is not a canonical KoalaBear value"))
+        Digest::from_bytes32(&b).ok_or_else(|| {
+            serde::de::Error::custom("digest element is not a canonical KoalaBear value")
+        })
     }
 }
 

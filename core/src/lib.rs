@@ -16,6 +16,7 @@ pub mod op;
 pub mod state;
 pub mod system;
 pub mod tree;
+pub mod vectors;
 
 pub use config::{ConfigError, GenesisConfig};
 pub use hash::Digest;

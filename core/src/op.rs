@@ -290,7 +290,11 @@ impl<'t, S: TreeStore> Executor<'t, S> {
     fn debit(&mut self, who: Address, amount: Amount) -> Result<(), OpError> {
         let mut a = self.account(who)?;
         if a.balance < amount {
-            return Err(OpError::InsufficientBalance { account: who, needed: amount, available: a.balance });
+            return Err(OpError::InsufficientBalance {
+                account: who,
+                needed: amount,
+                available: a.balance,
+            });
         }
         a.balance -= amount;
         self.put(StateKey::Account(who), &a);
@@ -354,7 +358,11 @@ impl<'t, S: TreeStore> Executor<'t, S> {
             Op::Fee { payer, nonce, burned, tip, beneficiary } => {
                 let mut a = self.account(*payer)?;
                 if a.nonce != *nonce {
-                    return Err(OpError::BadNonce { account: *payer, expected: a.nonce, got: *nonce });
+                    return Err(OpError::BadNonce {
+                        account: *payer,
+                        expected: a.nonce,
+                        got: *nonce,
+                    });
                 }
                 a.nonce = a.nonce.checked_add(1).ok_or(OpError::Overflow)?;
                 self.put(StateKey::Account(*payer), &a);
@@ -369,7 +377,10 @@ impl<'t, S: TreeStore> Executor<'t, S> {
             Op::Deposit { queue_index, to, amount } => {
                 let mut t = self.totals()?;
                 if t.deposits_consumed != *queue_index {
-                    return Err(OpError::DepositOutOfOrder { expected: t.deposits_consumed, got: *queue_index });
+                    return Err(OpError::DepositOutOfOrder {
+                        expected: t.deposits_consumed,
+                        got: *queue_index,
+                    });
                 }
                 t.deposits_consumed += 1;
                 t.deposited = add(t.deposited, *amount)?;
@@ -396,7 +407,9 @@ impl<'t, S: TreeStore> Executor<'t, S> {
             | Op::Redeem { .. }
             | Op::CloseChannel { .. }
             | Op::FinalizeChannel { .. } => self.channels(op),
-            Op::CreateListing { .. } | Op::UpdateListing { .. } | Op::BuyAccess { .. } => self.listings(op),
+            Op::CreateListing { .. } | Op::UpdateListing { .. } | Op::BuyAccess { .. } => {
+                self.listings(op)
+            }
             _ => self.jobs(op),
         }
     }
@@ -415,7 +428,11 @@ impl<'t, S: TreeStore> Executor<'t, S> {
             Op::Unstake { owner, role, amount } => {
                 let key = StateKey::Stake(owner, role);
                 let mut s: Stake = self.get(key)?;
-                ensure(amount > 0 && amount <= s.amount, "amount", "must be positive and at most the stake")?;
+                ensure(
+                    amount > 0 && amount <= s.amount,
+                    "amount",
+                    "must be positive and at most the stake",
+                )?;
                 s.amount -= amount;
                 s.unbonding = add(s.unbonding, amount)?;
                 s.unbond_at = self.now.saturating_add(self.rules.market.provider_unbonding_secs);
@@ -430,7 +447,11 @@ impl<'t, S: TreeStore> Executor<'t, S> {
                     return Err(OpError::TooEarly { until: s.unbond_at, now: self.now });
                 }
                 let amount = std::mem::take(&mut s.unbonding);
-                if s.amount == 0 { self.remove(key) } else { self.put(key, &s) }
+                if s.amount == 0 {
+                    self.remove(key)
+                } else {
+                    self.put(key, &s)
+                }
                 self.credit(owner, amount)
             }
             _ => unreachable!("dispatch routes only staking ops here"),
@@ -448,7 +469,12 @@ impl<'t, S: TreeStore> Executor<'t, S> {
                 let min = u128::from(self.rules.market.min_provider_stake) * self.rules.unit;
                 ensure(*stake >= min, "stake", "below the minimum provider stake")?;
                 self.debit(*owner, *stake)?;
-                let p = Provider { spec: spec.clone(), stake: *stake, registered_at: self.now, ..Default::default() };
+                let p = Provider {
+                    spec: spec.clone(),
+                    stake: *stake,
+                    registered_at: self.now,
+                    ..Default::default()
+                };
                 self.put(key, &p);
                 Ok(())
             }
@@ -466,7 +492,8 @@ impl<'t, S: TreeStore> Executor<'t, S> {
                 let mut p: Provider = self.get(key)?;
                 ensure(p.status == ProviderStatus::Active, "provider", "is already unbonding")?;
                 p.status = ProviderStatus::Unbonding;
-                p.unbonding_until = self.now.saturating_add(self.rules.market.provider_unbonding_secs);
+                p.unbonding_until =
+                    self.now.saturating_add(self.rules.market.provider_unbonding_secs);
                 self.put(key, &p);
                 Ok(())
             }
@@ -488,7 +515,12 @@ impl<'t, S: TreeStore> Executor<'t, S> {
         self.get(StateKey::Job(id))
     }
 
-    fn expect_status(job_id: u64, job: &Job, allowed: &[JobStatus], action: &'static str) -> Result<(), OpError> {
+    fn expect_status(
+        job_id: u64,
+        job: &Job,
+        allowed: &[JobStatus],
+        action: &'static str,
+    ) -> Result<(), OpError> {
         if allowed.contains(&job.status) {
             Ok(())
         } else {
@@ -543,7 +575,12 @@ impl<'t, S: TreeStore> Executor<'t, S> {
                 let id = t.next_job;
                 t.next_job += 1;
                 self.put(StateKey::Totals, &t);
-                let job = Job { spec: spec.clone(), client: *client, posted_at: now, ..Default::default() };
+                let job = Job {
+                    spec: spec.clone(),
+                    client: *client,
+                    posted_at: now,
+                    ..Default::default()
+                };
                 self.put(StateKey::Job(id), &job);
                 self.put(StateKey::Escrow(id), &Escrow { payer: *client, amount: *budget });
                 Ok(())
@@ -577,7 +614,11 @@ impl<'t, S: TreeStore> Executor<'t, S> {
                 let mut job = self.job(*id)?;
                 authorise(*provider, job.provider, "accept the job")?;
                 Self::expect_status(*id, &job, &[JobStatus::Assigned], "accept")?;
-                ensure(*collateral >= job.price * MIN_COLLATERAL_BPS / BPS, "collateral", "below 10% of the price")?;
+                ensure(
+                    *collateral >= job.price * MIN_COLLATERAL_BPS / BPS,
+                    "collateral",
+                    "below 10% of the price",
+                )?;
                 self.debit(*provider, *collateral)?;
                 job.status = JobStatus::Running;
                 job.collateral = *collateral;
@@ -590,7 +631,11 @@ impl<'t, S: TreeStore> Executor<'t, S> {
                 Self::expect_status(*id, &job, &[JobStatus::Running], "stream")?;
                 let payable = job.price - bps(job.price, self.rules.market.protocol_fee_bps);
                 job.streamed = add(job.streamed, *amount)?;
-                ensure(job.streamed <= payable, "amount", "streams more than the price after fees")?;
+                ensure(
+                    job.streamed <= payable,
+                    "amount",
+                    "streams more than the price after fees",
+                )?;
                 self.put(StateKey::Job(*id), &job);
                 self.release_escrow(*id, *provider, *amount)
             }
@@ -638,7 +683,12 @@ impl<'t, S: TreeStore> Executor<'t, S> {
             }
             Op::Timeout { job: id } => {
                 let mut job = self.job(*id)?;
-                Self::expect_status(*id, &job, &[JobStatus::Open, JobStatus::Assigned, JobStatus::Running], "time out")?;
+                Self::expect_status(
+                    *id,
+                    &job,
+                    &[JobStatus::Open, JobStatus::Assigned, JobStatus::Running],
+                    "time out",
+                )?;
                 if now <= job.spec.deadline {
                     return Err(OpError::TooEarly { until: job.spec.deadline + 1, now });
                 }
@@ -655,11 +705,13 @@ impl<'t, S: TreeStore> Executor<'t, S> {
             Op::Slash { job: id, reporter } => {
                 let mut job = self.job(*id)?;
                 Self::expect_status(*id, &job, &[JobStatus::Attested], "slash")?;
-                let deadline = job.attested_at.saturating_add(self.rules.market.challenge_window_secs);
+                let deadline =
+                    job.attested_at.saturating_add(self.rules.market.challenge_window_secs);
                 if now >= deadline {
                     return Err(OpError::TooLate { deadline, now });
                 }
-                let stake: Stake = self.get_or_default(StateKey::Stake(*reporter, Role::Verifier))?;
+                let stake: Stake =
+                    self.get_or_default(StateKey::Stake(*reporter, Role::Verifier))?;
                 ensure(stake.amount > 0, "reporter", "must hold a verifier stake")?;
                 self.slash_collateral(&job, *reporter)?;
                 self.record_failure(job.provider, true)?;
@@ -671,14 +723,22 @@ impl<'t, S: TreeStore> Executor<'t, S> {
         }
     }
 
-    fn check_match(&self, job: &Job, id: u64, provider: Address, price: Amount) -> Result<(), OpError> {
+    fn check_match(
+        &self,
+        job: &Job,
+        id: u64,
+        provider: Address,
+        price: Amount,
+    ) -> Result<(), OpError> {
         let p: Provider = self.get(StateKey::Provider(provider))?;
         ensure(p.status == ProviderStatus::Active, "provider", "is not active")?;
         ensure(provider != job.client, "provider", "cannot serve its own job")?;
         let req = &job.spec.requirements;
         let model_ok = req.gpu_model == [0u8; 16] || req.gpu_model == p.spec.gpu_model;
         ensure(
-            model_ok && p.spec.gpu_memory_mb >= req.min_gpu_memory_mb && p.spec.gpu_count >= req.gpu_count,
+            model_ok
+                && p.spec.gpu_memory_mb >= req.min_gpu_memory_mb
+                && p.spec.gpu_count >= req.gpu_count,
             "provider",
             "does not meet the job's requirements",
         )?;
@@ -688,7 +748,11 @@ impl<'t, S: TreeStore> Executor<'t, S> {
             .max_price_per_gpu_hour
             .saturating_mul(u128::from(req.gpu_hours.max(1)))
             .saturating_mul(u128::from(req.gpu_count));
-        ensure(price > 0 && price <= escrow.amount && price <= max, "price", "must be positive and within budget and max price")
+        ensure(
+            price > 0 && price <= escrow.amount && price <= max,
+            "price",
+            "must be positive and within budget and max price",
+        )
     }
 
     fn channel(&self, id: u64) -> Result<Channel, OpError> {
@@ -706,7 +770,10 @@ impl<'t, S: TreeStore> Executor<'t, S> {
                 let id = t.next_channel;
                 t.next_channel += 1;
                 self.put(StateKey::Totals, &t);
-                self.put(StateKey::Channel(id), &Channel { sender, recipient, deposit, redeemed: 0, closing_at: 0 });
+                self.put(
+                    StateKey::Channel(id),
+                    &Channel { sender, recipient, deposit, redeemed: 0, closing_at: 0 },
+                );
                 Ok(())
             }
             Op::TopUpChannel { channel, sender, amount } => {
@@ -764,7 +831,10 @@ impl<'t, S: TreeStore> Executor<'t, S> {
                 let id = t.next_listing;
                 t.next_listing += 1;
                 self.put(StateKey::Totals, &t);
-                self.put(StateKey::Listing(id), &Listing { owner, kind, content, price, licence, active: true });
+                self.put(
+                    StateKey::Listing(id),
+                    &Listing { owner, kind, content, price, licence, active: true },
+                );
                 Ok(())
             }
             Op::UpdateListing { listing, owner, price, active } => {

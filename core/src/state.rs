@@ -292,7 +292,9 @@ codec_struct! {
 }
 
 /// A typed state key. Its encoding is a tag byte then fixed-width fields.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum StateKey {
     /// Chain-wide counters.

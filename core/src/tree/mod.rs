@@ -23,6 +23,10 @@ use crate::codec::{Codec, CodecError};
 use crate::hash::{DOMAIN_LEAF, DOMAIN_SLOT, Digest, Felt, bytes_to_limbs, compress, sponge};
 use crate::state::{StateKey, StateValue};
 use p3_field::PrimeField32;
+use rayon::prelude::*;
+
+/// Levels with fewer changed nodes than this are hashed on one thread.
+const PARALLEL_MIN: usize = 64;
 
 /// The longest probe chain the tree accepts; an insert that would need more fails.
 pub const MAX_PROBES: usize = 32;
@@ -238,23 +242,29 @@ impl<S: TreeStore> StateTree<S> {
     }
 
     fn node_or_empty(&self, level: u8, index: u64) -> TreeResult<Digest> {
-        Ok(self.store.node(level, index).map_err(store_err)?.unwrap_or(self.empty[usize::from(level)]))
+        Ok(self
+            .store
+            .node(level, index)
+            .map_err(store_err)?
+            .unwrap_or(self.empty[usize::from(level)]))
     }
 
     fn rehash(&mut self, overlay: HashMap<u64, Option<Leaf>>) -> TreeResult<Digest> {
         let mut changes = TreeChanges::default();
-        let mut level_nodes: Vec<(u64, Digest)> = overlay
-            .iter()
+        let mut slots: Vec<(u64, Option<Leaf>)> = overlay.into_iter().collect();
+        slots.sort_unstable_by_key(|(i, _)| *i);
+        let mut level_nodes: Vec<(u64, Digest)> = slots
+            .par_iter()
             .map(|(slot, leaf)| (*slot, leaf.as_ref().map_or(Digest::ZERO, leaf_digest)))
             .collect();
-        level_nodes.sort_unstable_by_key(|(i, _)| *i);
-        changes.leaves = overlay.into_iter().collect();
+        changes.leaves = slots;
         for level in 0..self.depth {
-            let mut parents: Vec<(u64, Digest)> = Vec::with_capacity(level_nodes.len());
+            // Pair every changed node with its sibling (changed too, stored, or empty), then
+            // hash the pairs in parallel.
+            let mut pairs: Vec<(u64, Digest, Digest)> = Vec::with_capacity(level_nodes.len());
             let mut i = 0;
             while i < level_nodes.len() {
                 let (idx, d) = level_nodes[i];
-                let parent = idx >> 1;
                 let (left, right, used) = if idx & 1 == 0 {
                     match level_nodes.get(i + 1) {
                         Some(&(j, r)) if j == idx + 1 => (d, r, 2),
@@ -263,14 +273,18 @@ impl<S: TreeStore> StateTree<S> {
                 } else {
                     (self.node_or_empty(level, idx - 1)?, d, 1)
                 };
-                parents.push((parent, compress(&left, &right)));
+                pairs.push((idx >> 1, left, right));
                 i += used;
             }
             let empty = self.empty[usize::from(level)];
             changes.nodes.extend(
                 level_nodes.iter().map(|&(idx, d)| (level, idx, (d != empty).then_some(d))),
             );
-            level_nodes = parents;
+            level_nodes = if pairs.len() >= PARALLEL_MIN {
+                pairs.par_iter().map(|(p, l, r)| (*p, compress(l, r))).collect()
+            } else {
+                pairs.iter().map(|(p, l, r)| (*p, compress(l, r))).collect()
+            };
         }
         let root = level_nodes.first().map_or(self.root, |&(_, d)| d);
         let empty_root = self.empty[usize::from(self.depth)];

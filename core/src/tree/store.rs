@@ -54,6 +54,11 @@ impl MemoryStore {
     pub fn leaf_count(&self) -> usize {
         self.leaves.len()
     }
+
+    /// Every stored leaf with its slot, in no particular order.
+    pub fn leaves(&self) -> impl Iterator<Item = (u64, &Leaf)> {
+        self.leaves.iter().map(|(s, l)| (*s, l))
+    }
 }
 
 impl TreeStore for MemoryStore {
