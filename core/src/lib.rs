@@ -9,6 +9,7 @@
 //!
 //! Every state key and value has one canonical encoding ([`codec`]) that becomes a tree leaf.
 
+pub mod attestation;
 pub mod codec;
 pub mod config;
 pub mod hash;
@@ -20,6 +21,6 @@ pub mod vectors;
 
 pub use config::{ConfigError, GenesisConfig};
 pub use hash::Digest;
-pub use op::{ApplyError, Executor, Op, OpError, Rules, apply};
+pub use op::{ApplyError, BlockWrites, Executor, Op, OpError, Rules, apply, write_block};
 pub use state::{Amount, StateKey, Timestamp};
 pub use tree::{MemoryStore, StateTree, TreeError, TreeStore};

@@ -25,7 +25,7 @@ const BPS: u128 = 10_000;
 
 /// One typed state effect.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "op", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 // Field names are the documentation: actors are the transaction signer (checked by the rules),
 // ids are state ids, amounts are base units.
 #[allow(missing_docs)]
@@ -233,10 +233,15 @@ fn authorise(actor: Address, expected: Address, action: &'static str) -> Result<
 
 type Writes = BTreeMap<StateKey, Option<Vec<u8>>>;
 
-/// Applies ops over a tree, buffering writes until [`Executor::commit`].
+/// The writes of a block: canonical key → new canonical value (`None`: removed).
+pub type BlockWrites = BTreeMap<StateKey, Option<Vec<u8>>>;
+
+/// Applies ops over a tree, buffering writes; the tree itself is only read, so readers can
+/// share it while a block executes. [`Executor::commit`] (or [`Executor::into_writes`] and
+/// [`write_block`]) writes the block in one batched update.
 #[derive(Debug)]
 pub struct Executor<'t, S> {
-    tree: &'t mut StateTree<S>,
+    tree: &'t StateTree<S>,
     rules: Rules,
     now: Timestamp,
     block: Writes,
@@ -245,13 +250,18 @@ pub struct Executor<'t, S> {
 
 impl<'t, S: TreeStore> Executor<'t, S> {
     /// Starts a block at time `now`.
-    pub fn new(tree: &'t mut StateTree<S>, rules: Rules, now: Timestamp) -> Self {
+    pub fn new(tree: &'t StateTree<S>, rules: Rules, now: Timestamp) -> Self {
         Self { tree, rules, now, block: Writes::new(), pending: Writes::new() }
     }
 
     /// The block time.
     pub fn now(&self) -> Timestamp {
         self.now
+    }
+
+    /// The rules ops are checked against.
+    pub fn rules(&self) -> &Rules {
+        &self.rules
     }
 
     /// Reads a value as of the ops applied so far.
@@ -327,23 +337,41 @@ impl<'t, S: TreeStore> Executor<'t, S> {
 
     /// Applies one op atomically: on error nothing of it remains.
     pub fn try_op(&mut self, op: &Op) -> Result<(), OpError> {
+        self.try_ops(std::slice::from_ref(op)).map_err(|e| e.error)
+    }
+
+    /// Applies a list of ops atomically (all or none), e.g. the effects of one transaction.
+    pub fn try_ops(&mut self, ops: &[Op]) -> Result<(), ApplyError> {
         self.pending.clear();
-        let result = self.dispatch(op);
-        let pending = std::mem::take(&mut self.pending);
-        if result.is_ok() {
-            self.block.extend(pending);
+        for (index, op) in ops.iter().enumerate() {
+            if let Err(error) = self.dispatch(op) {
+                self.pending.clear();
+                return Err(ApplyError { index, error });
+            }
         }
+        let pending = std::mem::take(&mut self.pending);
+        self.block.extend(pending);
+        Ok(())
+    }
+
+    /// Checks that `ops` would apply now, without applying them.
+    pub fn check_ops(&mut self, ops: &[Op]) -> Result<(), ApplyError> {
+        self.pending.clear();
+        let result = ops.iter().enumerate().try_for_each(|(index, op)| {
+            self.dispatch(op).map_err(|error| ApplyError { index, error })
+        });
+        self.pending.clear();
         result
     }
 
-    /// Writes every applied op to the tree in one batched update; returns the new root.
-    pub fn commit(self) -> Result<Digest, TreeError> {
-        self.tree.apply_batch(self.block.into_iter().map(|(k, v)| (k.to_bytes(), v)))
+    /// Keys written so far, with their new encodings (`None`: removed).
+    pub fn writes(&self) -> &BlockWrites {
+        &self.block
     }
 
-    /// Keys written so far, with their new encodings (`None`: removed).
-    pub fn writes(&self) -> &BTreeMap<StateKey, Option<Vec<u8>>> {
-        &self.block
+    /// The block's writes, for [`write_block`].
+    pub fn into_writes(self) -> BlockWrites {
+        self.block
     }
 
     fn dispatch(&mut self, op: &Op) -> Result<(), OpError> {
@@ -874,6 +902,14 @@ fn validate_spec(spec: &ProviderSpec) -> Result<(), OpError> {
     ensure(spec.price_per_gpu_hour > 0, "price_per_gpu_hour", "must be positive")
 }
 
+/// Writes a block's writes to the tree in one batched update; returns the new root.
+pub fn write_block<S: TreeStore>(
+    tree: &mut StateTree<S>,
+    writes: BlockWrites,
+) -> Result<Digest, TreeError> {
+    tree.apply_batch(writes.into_iter().map(|(k, v)| (k.to_bytes(), v)))
+}
+
 /// Applies `ops` in order at time `now`; all or nothing. Returns the new root.
 pub fn apply<S: TreeStore>(
     tree: &mut StateTree<S>,
@@ -882,8 +918,7 @@ pub fn apply<S: TreeStore>(
     ops: &[Op],
 ) -> Result<Digest, ApplyError> {
     let mut exec = Executor::new(tree, rules.clone(), now);
-    for (index, op) in ops.iter().enumerate() {
-        exec.try_op(op).map_err(|error| ApplyError { index, error })?;
-    }
-    exec.commit().map_err(|e| ApplyError { index: ops.len(), error: e.into() })
+    exec.try_ops(ops)?;
+    let writes = exec.into_writes();
+    write_block(tree, writes).map_err(|e| ApplyError { index: ops.len(), error: e.into() })
 }

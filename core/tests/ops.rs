@@ -3,7 +3,7 @@
 use alloy_primitives::{Address, B256};
 use ctm_core::codec::Codec;
 use ctm_core::config::GenesisConfig;
-use ctm_core::op::{Executor, Op, OpError, Rules, apply};
+use ctm_core::op::{Executor, Op, OpError, Rules, apply, write_block};
 use ctm_core::state::*;
 use ctm_core::tree::{MemoryStore, StateTree};
 use proptest::prelude::*;
@@ -459,7 +459,8 @@ fn execute(t: &mut StateTree<MemoryStore>, blocks: &[(u64, Vec<Op>)]) -> Vec<(u6
                 ok.push(op.clone());
             }
         }
-        ex.commit().unwrap();
+        let writes = ex.into_writes();
+        write_block(t, writes).unwrap();
         if ok.is_empty() {
             assert_eq!(t.root(), root_before, "a block of failing ops changed the root");
         }
@@ -518,12 +519,16 @@ proptest! {
         let (dt, ops) = blocks.last().unwrap();
         let before = t.root();
         let now = T0 + dt;
-        let mut ex = Executor::new(&mut t, rules(), now);
+        let mut ex = Executor::new(&t, rules(), now);
         for op in ops {
             let writes_before = ex.writes().clone();
             if ex.try_op(op).is_err() {
                 prop_assert_eq!(ex.writes(), &writes_before);
             }
+            // A dry run never writes.
+            let writes_before = ex.writes().clone();
+            let _ = ex.check_ops(std::slice::from_ref(op));
+            prop_assert_eq!(ex.writes(), &writes_before);
         }
         drop(ex);
         prop_assert_eq!(t.root(), before, "nothing is written before commit");

@@ -1,0 +1,49 @@
+//! Shared helpers of the sequencer integration tests: a real node on a loopback port.
+
+#![allow(dead_code, unreachable_pub)]
+
+use std::time::Duration;
+
+use ctm_sequencer::config::{Cli, SequencerConfig};
+use ctm_sequencer::service::{self, Running};
+use serde_json::{Value, json};
+
+pub async fn start_dev() -> Running {
+    let cli = Cli { dev: true, port: Some(0), block_time_ms: Some(20), ..Default::default() };
+    let cfg = SequencerConfig::resolve(cli).expect("config");
+    service::start(cfg).await.expect("node starts")
+}
+
+pub fn client() -> alloy::transports::http::reqwest::Client {
+    alloy::transports::http::reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap()
+}
+
+/// Posts a raw body; returns (status, JSON body).
+pub async fn post(url: &str, body: impl Into<String>) -> (u16, Value) {
+    let resp = client()
+        .post(url)
+        .header("content-type", "application/json")
+        .body(body.into())
+        .send()
+        .await
+        .expect("request");
+    let status = resp.status().as_u16();
+    let text = resp.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+}
+
+/// Calls one method; returns the whole response object.
+pub async fn rpc(url: &str, method: &str, params: Value) -> Value {
+    post(url, json!({ "jsonrpc": "2.0", "id": 1, "method": method, "params": params }).to_string())
+        .await
+        .1
+}
+
+/// The error message of a response (panics if it succeeded).
+pub fn err(v: &Value) -> (i64, String) {
+    let e = v.get("error").unwrap_or_else(|| panic!("expected an error, got {v}"));
+    (e["code"].as_i64().unwrap(), e["message"].as_str().unwrap().to_string())
+}
