@@ -127,9 +127,7 @@ impl Storage {
     pub fn open(path: &Path) -> Result<Self> {
         let db = Database::create(path)?;
         let tx = db.begin_write()?;
-        for t in [META] {
-            tx.open_table(t)?;
-        }
+        tx.open_table(META)?;
         tx.open_table(BLOCKS)?;
         tx.open_table(BLOCK_HASHES)?;
         tx.open_table(TXS)?;

@@ -531,7 +531,10 @@ impl EthApi {
         match &tx {
             TxEnvelope::Legacy(_) | TxEnvelope::Eip2930(_) | TxEnvelope::Eip1559(_) => {}
             _ => {
-                return Err(RpcError::server(format!("transaction type {} not supported", tx.ty())));
+                return Err(RpcError::server(format!(
+                    "transaction type {} not supported",
+                    tx.ty()
+                )));
             }
         }
         match tx.chain_id() {

@@ -8,12 +8,14 @@ use ctm_sequencer::config::{Cli, SequencerConfig};
 use ctm_sequencer::service::{self, Running};
 use serde_json::{Value, json};
 
+/// A dev node on a free loopback port with 20 ms blocks.
 pub async fn start_dev() -> Running {
     let cli = Cli { dev: true, port: Some(0), block_time_ms: Some(20), ..Default::default() };
     let cfg = SequencerConfig::resolve(cli).expect("config");
     service::start(cfg).await.expect("node starts")
 }
 
+/// An HTTP client.
 pub fn client() -> alloy::transports::http::reqwest::Client {
     alloy::transports::http::reqwest::Client::builder()
         .timeout(Duration::from_secs(30))
