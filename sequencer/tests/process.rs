@@ -51,6 +51,8 @@ fn spawn(args: &[&str]) -> Proc {
             return Proc { child, url };
         }
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("sequencer did not report its address");
 }
 
