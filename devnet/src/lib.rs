@@ -1,5 +1,11 @@
-//! The Computronium devnet: one command that runs anvil, the contracts and every service, with a
-//! demo scenario, a load generator and benchmarks.
+//! `ctm-devnet`: run the Computronium system locally, and measure it.
 //!
-//! Status: not implemented yet. This crate is an empty, documented placeholder so that the
-//! workspace layout of DESIGN.md exists; it exports nothing and nothing depends on it working.
+//! Today it holds the load generator ([`bench`]): it starts the `sequencer` and `anvil` as
+//! child processes with the same block time and gas limit, funds many senders, pre-signs
+//! EIP-1559 transfers, sends them over JSON-RPC in batch requests, watches blocks for their
+//! inclusion, and reports sustained included tx/s and time-to-receipt percentiles for both,
+//! with the ratio. The one-command devnet (contracts, prover, executor, bridge, indexer,
+//! explorer) is not built yet.
+
+pub mod bench;
+pub mod procs;

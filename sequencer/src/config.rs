@@ -47,6 +47,9 @@ pub struct Cli {
     /// Prometheus metrics port (0 disables the exporter).
     #[arg(long, env = "CTM_METRICS_PORT")]
     pub metrics_port: Option<u16>,
+    /// Block gas limit (overrides the preset's).
+    #[arg(long, env = "CTM_BLOCK_GAS_LIMIT")]
+    pub block_gas_limit: Option<u64>,
     /// Address that receives priority fees.
     #[arg(long, env = "CTM_FEE_RECIPIENT")]
     pub fee_recipient: Option<Address>,
@@ -81,6 +84,7 @@ pub struct FileConfig {
     port: Option<u16>,
     block_time_ms: Option<u64>,
     metrics_port: Option<u16>,
+    block_gas_limit: Option<u64>,
     fee_recipient: Option<Address>,
     dev_accounts: Option<u32>,
     dev_balance: Option<u64>,
@@ -146,6 +150,15 @@ impl SequencerConfig {
             GenesisConfig::preset(&preset)
         }
         .map_err(|e| SequencerError::Config(format!("preset {preset}: {e}")))?;
+        let mut genesis = genesis;
+        if let Some(limit) = cli.block_gas_limit.or(file.block_gas_limit) {
+            if limit < 21_000 {
+                return Err(SequencerError::Config(format!(
+                    "block_gas_limit: {limit} is below 21000"
+                )));
+            }
+            genesis.chain.block_gas_limit = limit;
+        }
         let block_time_ms =
             cli.block_time_ms.or(file.block_time_ms).unwrap_or(genesis.chain.block_time_ms);
         if !(10..=2000).contains(&block_time_ms) {
