@@ -759,23 +759,14 @@ impl<'t, S: TreeStore> Executor<'t, S> {
         price: Amount,
     ) -> Result<(), OpError> {
         let p: Provider = self.get(StateKey::Provider(provider))?;
-        ensure(p.status == ProviderStatus::Active, "provider", "is not active")?;
         ensure(provider != job.client, "provider", "cannot serve its own job")?;
-        let req = &job.spec.requirements;
-        let model_ok = req.gpu_model == [0u8; 16] || req.gpu_model == p.spec.gpu_model;
         ensure(
-            model_ok
-                && p.spec.gpu_memory_mb >= req.min_gpu_memory_mb
-                && p.spec.gpu_count >= req.gpu_count,
+            crate::market::meets_requirements(job, &p),
             "provider",
-            "does not meet the job's requirements",
+            "is not active or does not meet the job's requirements",
         )?;
         let escrow: Escrow = self.get(StateKey::Escrow(id))?;
-        let max = job
-            .spec
-            .max_price_per_gpu_hour
-            .saturating_mul(u128::from(req.gpu_hours.max(1)))
-            .saturating_mul(u128::from(req.gpu_count));
+        let max = crate::market::max_total_price(job);
         ensure(
             price > 0 && price <= escrow.amount && price <= max,
             "price",

@@ -103,6 +103,8 @@ pub struct BlockContext {
     pub gas_limit: u64,
     /// Tip recipient.
     pub beneficiary: Address,
+    /// Registered providers at the start of the block (matching candidates).
+    pub providers: std::sync::Arc<Vec<Address>>,
 }
 
 /// The outcome of one included transaction.
@@ -163,7 +165,12 @@ pub fn run_evm<'t, S: TreeStore>(
     checks: bool,
 ) -> Result<(ExecutionResult, Vec<Op>), EVMError<StateDbError, InvalidTransaction>> {
     let staged: Rc<RefCell<Vec<Op>>> = Rc::default();
-    let precompiles = SystemPrecompiles::new(exec.clone(), staged.clone(), block.timestamp);
+    let sys = system::SystemEnv {
+        chain_id: block.chain_id,
+        now: block.timestamp,
+        providers: block.providers.clone(),
+    };
+    let precompiles = SystemPrecompiles::new(exec.clone(), staged.clone(), sys);
     let mut evm = Context::mainnet()
         .with_db(StateDb::new(exec.clone()))
         .modify_cfg_chained(|c| {

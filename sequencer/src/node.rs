@@ -103,6 +103,8 @@ pub struct Node {
     pub pool: Mutex<Mempool>,
     /// Chain events.
     pub events: broadcast::Sender<ChainEvent>,
+    /// Registered providers (derived from the state; the matching engine's candidates).
+    providers: RwLock<Arc<Vec<Address>>>,
     shutdown: AtomicBool,
 }
 
@@ -127,7 +129,9 @@ impl Node {
                 return Err(SequencerError::ChainMismatch { expected, found });
             }
         }
-        let tree = StateTree::new(storage.load_tree()?, config.genesis.chain.tree_depth)?;
+        let store = storage.load_tree()?;
+        let providers = store.provider_index();
+        let tree = StateTree::new(store, config.genesis.chain.tree_depth)?;
         let (events, _) = broadcast::channel(4096);
         let placeholder = Head {
             block: Arc::new(StoredBlock {
@@ -147,6 +151,7 @@ impl Node {
             state: RwLock::new(tree),
             head: RwLock::new(placeholder),
             events,
+            providers: RwLock::new(Arc::new(providers)),
             shutdown: AtomicBool::new(false),
         });
         match node.storage.head()? {
@@ -186,6 +191,35 @@ impl Node {
     pub fn account(&self, addr: &Address) -> Result<Account> {
         let tree = self.state.read().map_err(poison)?;
         Ok(tree.get_value::<Account>(&StateKey::Account(*addr))?.unwrap_or_default())
+    }
+
+    /// The registered providers as of the latest block.
+    pub fn providers(&self) -> Arc<Vec<Address>> {
+        self.providers.read().map(|p| p.clone()).unwrap_or_default()
+    }
+
+    fn update_providers(&self, writes: &ctm_core::BlockWrites) -> Result<()> {
+        let changed: Vec<(Address, bool)> = writes
+            .iter()
+            .filter_map(|(k, v)| match k {
+                StateKey::Provider(a) => Some((*a, v.is_some())),
+                _ => None,
+            })
+            .collect();
+        if changed.is_empty() {
+            return Ok(());
+        }
+        let mut guard = self.providers.write().map_err(poison)?;
+        let mut set: std::collections::BTreeSet<Address> = guard.iter().copied().collect();
+        for (a, present) in changed {
+            if present {
+                set.insert(a);
+            } else {
+                set.remove(&a);
+            }
+        }
+        *guard = Arc::new(set.into_iter().collect());
+        Ok(())
     }
 
     /// Asks the producer loop to stop.
@@ -271,6 +305,7 @@ impl Node {
             base_fee: self.next_base_fee(),
             gas_limit: chain.block_gas_limit,
             beneficiary: self.config.beneficiary,
+            providers: self.providers(),
         };
         let candidates = {
             let tree = self.state.read().map_err(poison)?;
@@ -292,6 +327,7 @@ impl Node {
             return Ok(None);
         }
         let accounts = changed_accounts(&writes)?;
+        self.update_providers(&writes)?;
         let mut tree = self.state.write().map_err(poison)?;
         let pre_root = tree.root().to_bytes32();
         let root = write_block(&mut tree, writes)?.to_bytes32();

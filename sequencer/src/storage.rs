@@ -79,6 +79,22 @@ pub struct PersistentStore {
 }
 
 impl PersistentStore {
+    /// Every provider registered in the state (scans the leaves; used at startup).
+    pub fn provider_index(&self) -> Vec<Address> {
+        use ctm_core::codec::Codec;
+        let mut out: Vec<Address> = self
+            .mem
+            .leaves()
+            .filter(|(_, l)| !l.value.is_empty())
+            .filter_map(|(_, l)| match ctm_core::StateKey::from_bytes(&l.key) {
+                Ok(ctm_core::StateKey::Provider(a)) => Some(a),
+                _ => None,
+            })
+            .collect();
+        out.sort();
+        out
+    }
+
     /// Takes the changes not yet written to disk.
     pub fn take_unsaved(&mut self) -> Vec<TreeChanges> {
         std::mem::take(&mut self.unsaved)

@@ -466,6 +466,7 @@ impl EthApi {
             base_fee: 0,
             gas_limit: chain.block_gas_limit,
             beneficiary: self.node.config.beneficiary,
+            providers: self.node.providers(),
         };
         let from = req.from.unwrap_or_default();
         let env = TxEnv {
@@ -609,15 +610,12 @@ impl EthApi {
     }
 }
 
-/// A readable reason for revert data: `Error(string)` or the system contracts' `Refused(string)`.
+/// A readable reason for revert data: `Error(string)` or a system contract's custom error.
 pub fn revert_reason(data: &[u8]) -> Option<String> {
     if let Ok(e) = alloy_sol_types::Revert::abi_decode(data) {
         return Some(e.reason);
     }
-    if let Ok(e) = system::Refused::abi_decode(data) {
-        return Some(e.reason);
-    }
-    None
+    system::describe(data)
 }
 
 /// Method names, for metrics labels (unknown methods share one label).

@@ -47,3 +47,141 @@ sol! {
 pub fn op_error(e: &OpError) -> Refused {
     Refused { reason: e.to_string() }
 }
+
+/// A readable message for revert data carrying one of the system contracts' custom errors.
+pub fn describe(data: &[u8]) -> Option<String> {
+    use alloy_sol_types::SolError;
+    if let Ok(e) = Refused::abi_decode(data) {
+        return Some(e.reason);
+    }
+    if let Ok(e) = NotAuthorised::abi_decode(data) {
+        return Some(format!("{} is not authorised to {}", e.actor, e.action));
+    }
+    if let Ok(e) = InvalidValue::abi_decode(data) {
+        return Some(format!("invalid {}: {}", e.what, e.reason));
+    }
+    if let Ok(e) = UnknownEntity::abi_decode(data) {
+        return Some(format!("unknown {}", e.kind));
+    }
+    if let Ok(e) = AlreadyExists::abi_decode(data) {
+        return Some(format!("{} already exists", e.kind));
+    }
+    if let Ok(e) = InsufficientBalance::abi_decode(data) {
+        return Some(format!(
+            "insufficient balance of {}: need {}, have {}",
+            e.account, e.needed, e.available
+        ));
+    }
+    if let Ok(e) = TooEarly::abi_decode(data) {
+        return Some(format!("too early: allowed from {}, now {}", e.until, e.now));
+    }
+    if let Ok(e) = TooLate::abi_decode(data) {
+        return Some(format!("too late: deadline {}, now {}", e.deadline, e.now));
+    }
+    let selector: [u8; 4] = data.get(..4)?.try_into().ok()?;
+    let simple: [([u8; 4], &str); 6] = [
+        (UnknownFunction::SELECTOR, "unknown function"),
+        (NonPayable::SELECTOR, "function is not payable"),
+        (StaticCallStateChange::SELECTOR, "state change in a static call"),
+        (DelegateCallRefused::SELECTOR, "delegatecall to a system contract"),
+        (AmountTooLarge::SELECTOR, "amount above 2^128"),
+        (InvalidCalldata::SELECTOR, "invalid calldata"),
+    ];
+    simple.iter().find(|(s, _)| *s == selector).map(|(_, m)| (*m).to_string())
+}
+
+sol! {
+    /// The compute marketplace at `ctm_core::system::MARKETPLACE`.
+    interface IMarketplace {
+        struct ProviderSpec { bytes16 gpuModel; uint32 gpuMemoryMb; uint16 gpuCount; uint256 pricePerGpuHour; bytes16 region; }
+        struct JobRequirements { bytes16 gpuModel; uint32 minGpuMemoryMb; uint16 gpuCount; uint32 gpuHours; }
+        struct JobSpec { bytes32 model; bytes32 dataset; JobRequirements requirements; uint256 maxPricePerGpuHour; uint64 deadline; uint8 priority; }
+        struct TrainingAttestation { uint64 jobId; address provider; bytes32 dataset; bytes32 initialWeights; bytes32 checkpointHead; bytes32 finalWeights; uint32 checkpoints; uint64 steps; uint64 finalLoss; uint32 heldOutAccuracy; }
+        struct ProviderInfo { ProviderSpec spec; uint256 stake; uint8 status; uint64 unbondingUntil; uint64 registeredAt; uint32 completed; uint32 failed; uint32 disputed; uint32 reputation; }
+        struct JobInfo { JobSpec spec; address client; uint8 status; address provider; uint256 price; uint256 collateral; uint256 streamed; uint256 escrow; bytes32 attestation; uint64 attestedAt; uint64 postedAt; }
+
+        /// Register as a provider; `msg.value` is the stake.
+        function registerProvider(ProviderSpec spec) external payable;
+        function updateProvider(ProviderSpec spec) external;
+        /// Start unbonding; the stake is withdrawable after the delay with `releaseProvider`.
+        function deregisterProvider() external;
+        function releaseProvider() external;
+        /// Post a job; `msg.value` is the escrowed budget. The matching engine assigns the best
+        /// provider at once if one fits; otherwise the job stays open for bids or `matchJob`.
+        function postJob(JobSpec spec) external payable returns (uint64 jobId);
+        function cancelJob(uint64 jobId) external;
+        function bid(uint64 jobId, uint256 price) external;
+        /// The client accepts a provider's bid at the bid price.
+        function acceptBid(uint64 jobId, address provider) external;
+        /// Runs the matching engine for an open job (anyone may call).
+        function matchJob(uint64 jobId) external returns (address provider);
+        /// The assigned provider accepts; `msg.value` is the collateral (at least 10% of the price).
+        function acceptJob(uint64 jobId) external payable;
+        /// Streamed payment for checkpoint `index` (1-based, at most 10), each a tenth of half the
+        /// price after fees; the checkpoint commitment is logged for disputes.
+        function claimCheckpoint(uint64 jobId, uint32 index, bytes32 checkpoint) external;
+        /// The provider submits its EIP-712-signed training attestation.
+        function submitAttestation(TrainingAttestation attestation, bytes signature) external;
+        /// After the challenge window: pay the provider, fee to treasury and burn.
+        function settle(uint64 jobId) external;
+        /// After the deadline without an attestation: refund and slash.
+        function timeoutJob(uint64 jobId) external;
+        /// A staked verifier proves a fault within the challenge window.
+        function dispute(uint64 jobId, bytes evidence) external;
+
+        function getProvider(address provider) external view returns (ProviderInfo info);
+        function getJob(uint64 jobId) external view returns (JobInfo info);
+        function reputation(address provider) external view returns (uint32 score);
+        function nextJobId() external view returns (uint64);
+
+        event ProviderRegistered(address indexed provider, bytes16 gpuModel, uint16 gpuCount, uint256 pricePerGpuHour, uint256 stake);
+        event ProviderUpdated(address indexed provider, bytes16 gpuModel, uint16 gpuCount, uint256 pricePerGpuHour);
+        event ProviderDeregistered(address indexed provider, uint64 unbondingUntil);
+        event ProviderReleased(address indexed provider, uint256 stake);
+        event JobPosted(uint64 indexed jobId, address indexed client, bytes32 model, bytes32 dataset, uint256 budget, uint64 deadline, uint8 priority);
+        event JobCancelled(uint64 indexed jobId);
+        event BidPlaced(uint64 indexed jobId, address indexed provider, uint256 price);
+        event JobAssigned(uint64 indexed jobId, address indexed provider, uint256 price);
+        event JobAccepted(uint64 indexed jobId, address indexed provider, uint256 collateral);
+        event CheckpointPaid(uint64 indexed jobId, uint32 index, bytes32 checkpoint, uint256 amount);
+        event AttestationSubmitted(uint64 indexed jobId, address indexed provider, bytes32 commitment, uint64 steps, uint32 heldOutAccuracy);
+        event JobSettled(uint64 indexed jobId, address indexed provider, uint256 paid, uint256 fee);
+        event JobTimedOut(uint64 indexed jobId, uint256 slashed);
+        event JobSlashed(uint64 indexed jobId, address indexed reporter, uint256 slashed);
+    }
+
+    /// Payment channels for agent micropayments at `ctm_core::system::CHANNELS`.
+    interface IChannels {
+        struct ChannelInfo { address sender; address recipient; uint256 deposit; uint256 redeemed; uint64 closingAt; }
+        /// Open a channel to `recipient`; `msg.value` is the deposit.
+        function open(address recipient) external payable returns (uint64 channelId);
+        function topUp(uint64 channelId) external payable;
+        /// The recipient redeems the sender's EIP-712 voucher for a cumulative amount.
+        function redeem(uint64 channelId, uint256 cumulative, bytes signature) external;
+        /// Sender: start the challenge period. Recipient: close at once.
+        function close(uint64 channelId) external;
+        /// After the challenge period, refund the rest to the sender.
+        function finalize(uint64 channelId) external;
+        function getChannel(uint64 channelId) external view returns (ChannelInfo info);
+        event ChannelOpened(uint64 indexed channelId, address indexed sender, address indexed recipient, uint256 deposit);
+        event ChannelToppedUp(uint64 indexed channelId, uint256 amount);
+        event VoucherRedeemed(uint64 indexed channelId, uint256 cumulative, uint256 paid);
+        event ChannelClosing(uint64 indexed channelId, uint64 closingAt);
+        event ChannelClosed(uint64 indexed channelId, uint256 refunded);
+    }
+
+    /// Data and model listings at `ctm_core::system::LISTINGS`.
+    interface IListings {
+        struct ListingInfo { address owner; uint8 kind; bytes32 content; uint256 price; bytes32 licence; bool active; }
+        /// List a dataset (kind 0) or model (kind 1) by content hash.
+        function list(uint8 kind, bytes32 content, uint256 price, bytes32 licence) external returns (uint64 listingId);
+        function update(uint64 listingId, uint256 price, bool active) external;
+        /// Buy access; `msg.value` must equal the price.
+        function buy(uint64 listingId) external payable;
+        function hasAccess(uint64 listingId, address buyer) external view returns (bool);
+        function getListing(uint64 listingId) external view returns (ListingInfo info);
+        event Listed(uint64 indexed listingId, address indexed owner, uint8 kind, bytes32 content, uint256 price, bytes32 licence);
+        event ListingUpdated(uint64 indexed listingId, uint256 price, bool active);
+        event AccessGranted(uint64 indexed listingId, address indexed buyer, uint256 price);
+    }
+}

@@ -6,8 +6,25 @@
 //! charged a fixed gas cost per function, and answered with ABI-encoded output, an event, or a
 //! revert carrying an ABI-encoded custom error.
 
+/// Routes calldata to handlers by selector: `route!(call, Type => (gas, handler), ...)`.
+macro_rules! route {
+    ($c:expr, $( $call:ty => ($gas:expr, $f:expr) ),+ $(,)?) => {{
+        let sel = $crate::system::selector($c.input);
+        $(
+            if sel == Some(<$call as alloy_sol_types::SolCall>::SELECTOR) {
+                let out = $crate::system::decode::<$call>($c.input).and_then(|args| $f($c, args));
+                return ($gas, out);
+            }
+        )+
+        ($crate::system::BASE_GAS, Err($crate::system::Revert::error($crate::system::UnknownFunction {})))
+    }};
+}
+
 mod abi;
 mod bridge;
+mod channels;
+mod listings;
+mod marketplace;
 mod staking;
 
 use std::cell::RefCell;
@@ -79,8 +96,19 @@ pub struct Call<'a, 't, S> {
     pub input: &'a [u8],
     /// Whether state changes are forbidden (STATICCALL).
     pub is_static: bool,
+    /// Block-level facts.
+    pub env: &'a SystemEnv,
+}
+
+/// Block-level facts the system contracts need.
+#[derive(Clone, Debug, Default)]
+pub struct SystemEnv {
+    /// Chain id (EIP-712 domains).
+    pub chain_id: u64,
     /// Block timestamp.
     pub now: u64,
+    /// Registered providers as of the start of the block (the matching engine's candidates).
+    pub providers: std::sync::Arc<Vec<Address>>,
 }
 
 impl<S: TreeStore> Call<'_, '_, S> {
@@ -115,8 +143,21 @@ pub fn dispatch<S: TreeStore>(
     match to {
         ctm_core::system::BRIDGE => bridge::call(call),
         ctm_core::system::STAKING => staking::call(call),
+        ctm_core::system::MARKETPLACE => marketplace::call(call),
+        ctm_core::system::CHANNELS => channels::call(call),
+        ctm_core::system::LISTINGS => listings::call(call),
         _ => (BASE_GAS, Err(Revert::error(UnknownFunction {}))),
     }
+}
+
+/// Decodes calldata for `C`, or reverts with `InvalidCalldata`.
+pub fn decode<C: alloy_sol_types::SolCall>(input: &[u8]) -> Result<C, Revert> {
+    C::abi_decode(input).map_err(|_| Revert::error(InvalidCalldata {}))
+}
+
+/// The 4-byte selector of calldata.
+pub fn selector(input: &[u8]) -> Option<[u8; 4]> {
+    input.get(..4).and_then(|s| s.try_into().ok())
 }
 
 /// revm precompile provider: Ethereum's precompiles plus the system contracts.
@@ -125,17 +166,21 @@ pub struct SystemPrecompiles<'t, S> {
     eth: EthPrecompiles,
     exec: Rc<RefCell<Executor<'t, S>>>,
     staged: Rc<RefCell<Vec<Op>>>,
-    now: u64,
+    env: SystemEnv,
     warm: AddressSet,
 }
 
 impl<'t, S> SystemPrecompiles<'t, S> {
     /// A provider staging ops of successful system calls into `staged`.
-    pub fn new(exec: Rc<RefCell<Executor<'t, S>>>, staged: Rc<RefCell<Vec<Op>>>, now: u64) -> Self {
+    pub fn new(
+        exec: Rc<RefCell<Executor<'t, S>>>,
+        staged: Rc<RefCell<Vec<Op>>>,
+        env: SystemEnv,
+    ) -> Self {
         let eth = EthPrecompiles::new(SpecId::PRAGUE);
         let mut warm = eth.warm_addresses().clone();
         warm.extend(SYSTEM_CONTRACTS);
-        Self { eth, exec, staged, now, warm }
+        Self { eth, exec, staged, env, warm }
     }
 }
 
@@ -196,7 +241,7 @@ where
             value,
             input: &input,
             is_static: inputs.is_static,
-            now: self.now,
+            env: &self.env,
         };
         let (cost, outcome) = dispatch(to, &mut call);
         drop(exec);

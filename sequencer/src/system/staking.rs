@@ -53,7 +53,7 @@ fn unstake<S: TreeStore>(c: &mut Call<'_, '_, S>) -> Result<CallOutcome, Revert>
     let r = role(args.role)?;
     let amt = amount(args.amount)?;
     let op = Op::Unstake { owner: c.caller, role: r, amount: amt };
-    let unbond_at = c.now.saturating_add(c.exec.rules().market.provider_unbonding_secs);
+    let unbond_at = c.env.now.saturating_add(c.exec.rules().market.provider_unbonding_secs);
     let log = event(&IL2Staking::Unstaking {
         owner: c.caller,
         role: args.role,

@@ -49,3 +49,25 @@ pub fn err(v: &Value) -> (i64, String) {
     let e = v.get("error").unwrap_or_else(|| panic!("expected an error, got {v}"));
     (e["code"].as_i64().unwrap(), e["message"].as_str().unwrap().to_string())
 }
+
+/// A dev node whose marketplace windows are `window` seconds (challenge, unbonding, channel).
+pub async fn start_market(window: u64) -> Running {
+    let mut text = ctm_core::config::PRESETS[0].1.to_string();
+    for key in ["challenge_window_secs", "provider_unbonding_secs", "channel_challenge_secs"] {
+        let start = text.find(&format!("{key} = ")).unwrap();
+        let end = start + text[start..].find('\n').unwrap();
+        text.replace_range(start..end, &format!("{key} = {window}"));
+    }
+    let path =
+        std::env::temp_dir().join(format!("ctm-market-{}-{window}.toml", std::process::id()));
+    std::fs::write(&path, text).unwrap();
+    let cli = Cli {
+        dev: true,
+        port: Some(0),
+        block_time_ms: Some(20),
+        preset: Some(path.to_string_lossy().into_owned()),
+        ..Default::default()
+    };
+    let cfg = SequencerConfig::resolve(cli).expect("config");
+    service::start(cfg).await.expect("node starts")
+}
