@@ -13,6 +13,7 @@ pub mod attestation;
 pub mod codec;
 pub mod config;
 pub mod hash;
+pub mod l1;
 pub mod market;
 pub mod op;
 pub mod state;

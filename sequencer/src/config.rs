@@ -71,6 +71,24 @@ pub struct Cli {
     /// Log filter (tracing env-filter syntax), e.g. `info,ctm_sequencer=debug`.
     #[arg(long, env = "CTM_LOG")]
     pub log: Option<String>,
+    /// L1 JSON-RPC URL (runs the deposit watcher and the batcher).
+    #[arg(long, env = "CTM_L1_RPC")]
+    pub l1_rpc: Option<String>,
+    /// Deployment JSON of the L1 contracts (written by l1-contracts/script/Deploy.s.sol).
+    #[arg(long, env = "CTM_DEPLOYMENT")]
+    pub deployment: Option<PathBuf>,
+    /// Private key of the sequencer account on L1 (commits batches).
+    #[arg(long, env = "CTM_SEQUENCER_KEY", hide_env_values = true)]
+    pub sequencer_key: Option<String>,
+    /// L1 blocks to wait before ingesting a deposit.
+    #[arg(long, env = "CTM_L1_CONFIRMATIONS")]
+    pub l1_confirmations: Option<u64>,
+    /// How often the batcher seals and commits a batch, in milliseconds.
+    #[arg(long, env = "CTM_BATCH_INTERVAL_MS")]
+    pub batch_interval_ms: Option<u64>,
+    /// How often to poll L1, in milliseconds.
+    #[arg(long, env = "CTM_L1_POLL_MS")]
+    pub l1_poll_ms: Option<u64>,
 }
 
 /// The same settings from a TOML file.
@@ -92,6 +110,12 @@ pub struct FileConfig {
     max_block_txs: Option<usize>,
     empty_blocks: Option<bool>,
     log: Option<String>,
+    l1_rpc: Option<String>,
+    deployment: Option<PathBuf>,
+    sequencer_key: Option<String>,
+    l1_confirmations: Option<u64>,
+    batch_interval_ms: Option<u64>,
+    l1_poll_ms: Option<u64>,
 }
 
 /// The resolved configuration.
@@ -123,6 +147,8 @@ pub struct SequencerConfig {
     pub empty_blocks: bool,
     /// Log filter.
     pub log: String,
+    /// The L1 link, if configured.
+    pub l1: Option<crate::l1::L1Config>,
 }
 
 /// Default tip recipient: the sequencer's fee account.
@@ -184,7 +210,50 @@ impl SequencerConfig {
             max_block_txs: cli.max_block_txs.or(file.max_block_txs).unwrap_or(20_000),
             empty_blocks: cli.empty_blocks || file.empty_blocks.unwrap_or(false),
             log: cli.log.or(file.log).unwrap_or_else(|| "info".into()),
+            l1: l1_config(
+                cli.l1_rpc.or(file.l1_rpc),
+                cli.deployment.or(file.deployment),
+                cli.sequencer_key.or(file.sequencer_key),
+                cli.l1_confirmations.or(file.l1_confirmations).unwrap_or(1),
+                cli.batch_interval_ms.or(file.batch_interval_ms).unwrap_or(10_000),
+                cli.l1_poll_ms.or(file.l1_poll_ms).unwrap_or(1_000),
+            )?,
             genesis,
         })
     }
+}
+
+fn l1_config(
+    rpc: Option<String>,
+    deployment: Option<PathBuf>,
+    key: Option<String>,
+    confirmations: u64,
+    batch_ms: u64,
+    poll_ms: u64,
+) -> Result<Option<crate::l1::L1Config>> {
+    let (rpc, deployment) = match (rpc, deployment) {
+        (None, None) => return Ok(None),
+        (Some(r), Some(d)) => (r, d),
+        _ => return Err(SequencerError::Config("--l1-rpc and --deployment go together".into())),
+    };
+    let key = key.ok_or_else(|| {
+        SequencerError::Config(
+            "--sequencer-key (or CTM_SEQUENCER_KEY) is required with --l1-rpc".into(),
+        )
+    })?;
+    let key: alloy::signers::local::PrivateKeySigner =
+        key.parse().map_err(|e| SequencerError::Config(format!("sequencer key: {e}")))?;
+    if batch_ms < 100 || poll_ms < 10 {
+        return Err(SequencerError::Config(
+            "batch interval must be >= 100 ms and L1 poll >= 10 ms".into(),
+        ));
+    }
+    Ok(Some(crate::l1::L1Config {
+        rpc,
+        deployment: crate::l1::Deployment::load(&deployment)?,
+        key,
+        confirmations,
+        batch_interval: Duration::from_millis(batch_ms),
+        poll: Duration::from_millis(poll_ms),
+    }))
 }

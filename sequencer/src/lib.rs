@@ -11,6 +11,7 @@
 pub mod config;
 pub mod error;
 pub mod exec;
+pub mod l1;
 pub mod mempool;
 pub mod node;
 pub mod rpc;

@@ -28,7 +28,18 @@ async fn main() -> eyre::Result<()> {
 
 fn print_banner(cfg: &SequencerConfig, r: &service::Running) {
     let unit = cfg.genesis.token.unit();
-    println!("Computronium sequencer (dev chain, preset {})", cfg.genesis.name);
+    let mode = if cfg.dev { "dev chain" } else { "L1-settled chain" };
+    println!("Computronium sequencer ({mode}, preset {})", cfg.genesis.name);
+    if let Some(l1) = &cfg.l1 {
+        println!(
+            "L1:              {} (rollup {}, bridge {})",
+            l1.rpc, l1.deployment.rollup, l1.deployment.bridge
+        );
+    }
+    if r.dev_signers.is_empty() {
+        print_endpoints(cfg, r, unit);
+        return;
+    }
     println!();
     println!("Available accounts ({} {} each)", cfg.dev_balance, cfg.genesis.token.symbol);
     println!("==================");
@@ -41,6 +52,10 @@ fn print_banner(cfg: &SequencerConfig, r: &service::Running) {
     for (i, s) in r.dev_signers.iter().enumerate() {
         println!("({i}) 0x{}", hex::encode(s.to_bytes()));
     }
+    print_endpoints(cfg, r, unit);
+}
+
+fn print_endpoints(cfg: &SequencerConfig, r: &service::Running, unit: u128) {
     println!();
     println!("Chain id:        {}", r.node.chain_id());
     println!("Token:           {} ({} base units per token)", cfg.genesis.token.symbol, unit);

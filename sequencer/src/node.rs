@@ -24,7 +24,7 @@ use alloy::primitives::{Address, B256, Bloom, Bytes};
 use ctm_core::codec::Codec;
 use ctm_core::config::GenesisConfig;
 use ctm_core::op::{Executor, Op, Rules, write_block};
-use ctm_core::state::{Account, StateKey};
+use ctm_core::state::{Account, StateKey, Totals};
 use ctm_core::tree::StateTree;
 use tokio::sync::broadcast;
 
@@ -32,7 +32,7 @@ use crate::error::{Result, SequencerError};
 use crate::exec::{BlockContext, execute_tx};
 use crate::mempool::{Mempool, PoolLimits};
 use crate::storage::{BlockWrite, PersistentStore, Storage};
-use crate::types::{BlockOps, PooledTx, StoredBlock, StoredReceipt, StoredTx};
+use crate::types::{BlockOps, PooledTx, QueueItem, StoredBlock, StoredReceipt, StoredTx};
 
 /// Node settings (derived from the service config).
 #[derive(Clone, Debug)]
@@ -103,6 +103,8 @@ pub struct Node {
     pub pool: Mutex<Mempool>,
     /// Chain events.
     pub events: broadcast::Sender<ChainEvent>,
+    /// L1 queue entries seen on L1 and not yet applied, in queue order.
+    pub deposits: Mutex<std::collections::VecDeque<QueueItem>>,
     /// Registered providers (derived from the state; the matching engine's candidates).
     providers: RwLock<Arc<Vec<Address>>>,
     shutdown: AtomicBool,
@@ -152,6 +154,7 @@ impl Node {
             head: RwLock::new(placeholder),
             events,
             providers: RwLock::new(Arc::new(providers)),
+            deposits: Mutex::new(Default::default()),
             shutdown: AtomicBool::new(false),
         });
         match node.storage.head()? {
@@ -191,6 +194,15 @@ impl Node {
     pub fn account(&self, addr: &Address) -> Result<Account> {
         let tree = self.state.read().map_err(poison)?;
         Ok(tree.get_value::<Account>(&StateKey::Account(*addr))?.unwrap_or_default())
+    }
+
+    /// Records the L1 status: `safe` = last block of the newest committed batch, `finalized` =
+    /// last block of the newest finalized batch (the `safe` / `finalized` block tags).
+    pub fn set_l1_heads(&self, safe: u64, finalized: u64) {
+        if let Ok(mut h) = self.head.write() {
+            h.safe = safe;
+            h.finalized = finalized;
+        }
     }
 
     /// The registered providers as of the latest block.
@@ -263,7 +275,7 @@ impl Node {
             ..Default::default()
         };
         let block = StoredBlock { hash: header.hash_slow(), header, tx_hashes: vec![] };
-        let ops = BlockOps { timestamp: ts, pre_root, post_root: root, ops };
+        let ops = BlockOps { timestamp: ts, pre_root, post_root: root, ops, ..Default::default() };
         let meta = chain_id_of(&self.config.genesis);
         self.storage.write_block(
             BlockWrite {
@@ -307,10 +319,11 @@ impl Node {
             beneficiary: self.config.beneficiary,
             providers: self.providers(),
         };
+        let queue: Vec<QueueItem> = self.deposits.lock().map_err(poison)?.drain(..).collect();
         let candidates = {
             let tree = self.state.read().map_err(poison)?;
             let pool = self.pool.lock().map_err(poison)?;
-            if pool.is_empty() && !self.config.empty_blocks {
+            if pool.is_empty() && queue.is_empty() && !self.config.empty_blocks {
                 return Ok(None);
             }
             pool.select(self.config.max_block_txs, |a| {
@@ -321,8 +334,8 @@ impl Node {
                     .nonce
             })
         };
-        let (included, dropped, writes) = self.execute(&ctx, &candidates)?;
-        if included.is_empty() && !self.config.empty_blocks {
+        let (deposits, included, dropped, writes) = self.execute(&ctx, &queue, &candidates)?;
+        if included.is_empty() && deposits.ops.is_empty() && !self.config.empty_blocks {
             self.forget(&dropped)?;
             return Ok(None);
         }
@@ -332,9 +345,22 @@ impl Node {
         let pre_root = tree.root().to_bytes32();
         let root = write_block(&mut tree, writes)?.to_bytes32();
         let unsaved = tree.store_mut().take_unsaved();
+        let burned_total = tree.get_value::<Totals>(&StateKey::Totals)?.unwrap_or_default().burned;
         drop(tree);
-        let (block, txs, receipts, ops) = self.seal(&ctx, &head, root, &included);
-        let block_ops = BlockOps { timestamp: ctx.timestamp, pre_root, post_root: root, ops };
+        let (block, txs, receipts, tx_ops) = self.seal(&ctx, &head, root, &included);
+        let withdrawals = withdrawals_of(&receipts);
+        let mut ops = deposits.ops;
+        ops.extend(tx_ops);
+        let block_ops = BlockOps {
+            timestamp: ctx.timestamp,
+            pre_root,
+            post_root: root,
+            ops,
+            queue: deposits.consumed,
+            rejected: deposits.rejected,
+            burned_total,
+            withdrawals,
+        };
         self.storage.write_block(
             BlockWrite {
                 block: &block,
@@ -385,10 +411,17 @@ impl Node {
     fn execute(
         &self,
         ctx: &BlockContext,
+        queue: &[QueueItem],
         candidates: &[PooledTx],
-    ) -> Result<(Vec<(PooledTx, crate::exec::TxOutcome)>, Vec<B256>, ctm_core::BlockWrites)> {
+    ) -> Result<(
+        AppliedQueue,
+        Vec<(PooledTx, crate::exec::TxOutcome)>,
+        Vec<B256>,
+        ctm_core::BlockWrites,
+    )> {
         let tree = self.state.read().map_err(poison)?;
         let exec = Rc::new(RefCell::new(Executor::new(&tree, self.rules.clone(), ctx.timestamp)));
+        let deposits = apply_queue(&mut exec.borrow_mut(), queue)?;
         let mut included = Vec::with_capacity(candidates.len());
         let mut dropped = Vec::new();
         let mut gas = 0u64;
@@ -411,7 +444,7 @@ impl Node {
             .map_err(|_| SequencerError::Execution("executor still borrowed".into()))?
             .into_inner()
             .into_writes();
-        Ok((included, dropped, writes))
+        Ok((deposits, included, dropped, writes))
     }
 
     #[allow(clippy::type_complexity)]
@@ -509,6 +542,71 @@ impl Node {
             }
         }
     }
+}
+
+/// The queue entries a block applied.
+#[derive(Debug, Default)]
+pub struct AppliedQueue {
+    /// Their ops (deposits credit; messages and refused deposits consume the index only).
+    pub ops: Vec<Op>,
+    /// Queue indices consumed.
+    pub consumed: Vec<u64>,
+    /// Refused deposits.
+    pub rejected: Vec<u64>,
+}
+
+/// Applies pending L1 queue entries in order; entries below the state's queue head (already
+/// applied) are skipped, and a gap stops the run (the rest waits for the missing entry).
+fn apply_queue<S: ctm_core::TreeStore>(
+    exec: &mut Executor<'_, S>,
+    queue: &[QueueItem],
+) -> Result<AppliedQueue> {
+    let mut out = AppliedQueue::default();
+    let mut next = exec
+        .read::<Totals>(&StateKey::Totals)
+        .map_err(|e| SequencerError::Execution(e.to_string()))?
+        .unwrap_or_default()
+        .deposits_consumed;
+    for item in queue {
+        if item.index < next {
+            continue;
+        }
+        if item.index > next {
+            break;
+        }
+        let amount = u128::try_from(item.amount).ok();
+        let refused = item.kind != ctm_core::l1::QUEUE_KIND_DEPOSIT
+            || amount.is_none()
+            || crate::system::is_system(&item.l2_target);
+        let op = Op::Deposit {
+            queue_index: item.index,
+            to: item.l2_target,
+            amount: if refused { 0 } else { amount.unwrap_or(0) },
+        };
+        exec.try_op(&op)
+            .map_err(|e| SequencerError::Execution(format!("queue entry {}: {e}", item.index)))?;
+        if refused && item.kind == ctm_core::l1::QUEUE_KIND_DEPOSIT {
+            out.rejected.push(item.index);
+        }
+        out.ops.push(op);
+        out.consumed.push(item.index);
+        next += 1;
+    }
+    Ok(out)
+}
+
+/// The withdrawals initiated by a block's transactions, from the bridge's events.
+fn withdrawals_of(receipts: &[StoredReceipt]) -> Vec<ctm_core::l1::Withdrawal> {
+    use alloy_sol_types::SolEvent;
+    receipts
+        .iter()
+        .flat_map(|r| r.logs.iter())
+        .filter(|l| l.address == ctm_core::system::BRIDGE)
+        .filter_map(|l| {
+            crate::system::IL2Bridge::WithdrawalInitiated::decode_log_data(&l.data).ok()
+        })
+        .map(|e| ctm_core::l1::Withdrawal { recipient: e.l1Recipient, amount: e.amount })
+        .collect()
 }
 
 fn changed_accounts(writes: &ctm_core::BlockWrites) -> Result<Vec<(Address, Account)>> {

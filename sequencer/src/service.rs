@@ -42,6 +42,7 @@ pub struct Running {
     stop: watch::Sender<bool>,
     producer: Option<std::thread::JoinHandle<()>>,
     server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+    l1_tasks: Vec<tokio::task::JoinHandle<()>>,
     temp: bool,
 }
 
@@ -69,6 +70,9 @@ impl Running {
         if let Some(s) = self.server.take() {
             let _ = s.await;
         }
+        for t in self.l1_tasks.drain(..) {
+            let _ = t.await;
+        }
         if self.temp {
             let _ = std::fs::remove_dir_all(&self.datadir);
         }
@@ -84,16 +88,17 @@ fn temp_datadir() -> PathBuf {
 
 /// Starts a sequencer with `cfg`.
 pub async fn start(cfg: SequencerConfig) -> Result<Running> {
-    if !cfg.dev {
+    if !cfg.dev && cfg.l1.is_none() {
         return Err(SequencerError::Config(
-            "running against an L1 (deposit ingestion, batcher) is not implemented yet: start with --dev".into(),
+            "without --dev the node needs an L1: --l1-rpc, --deployment and --sequencer-key".into(),
         ));
     }
     let (datadir, temp) = match &cfg.datadir {
         Some(d) => (d.clone(), false),
-        None => (temp_datadir(), true),
+        None if cfg.dev => (temp_datadir(), true),
+        None => (PathBuf::from("ctm-data"), false),
     };
-    let signers = dev_signers(cfg.dev_accounts)?;
+    let signers = if cfg.dev { dev_signers(cfg.dev_accounts)? } else { Vec::new() };
     let unit = cfg.genesis.token.unit();
     let dev_accounts: Vec<(Address, u128)> =
         signers.iter().map(|s| (s.address(), u128::from(cfg.dev_balance) * unit)).collect();
@@ -110,6 +115,23 @@ pub async fn start(cfg: SequencerConfig) -> Result<Running> {
     let node = tokio::task::spawn_blocking(move || Node::open(node_cfg))
         .await
         .map_err(|e| SequencerError::Execution(e.to_string()))??;
+    if let Some(l1) = &cfg.l1 {
+        let d = &l1.deployment;
+        if d.l2_chain_id != node.chain_id() {
+            return Err(SequencerError::Config(format!(
+                "deployment is for L2 chain {}, this node runs {}",
+                d.l2_chain_id,
+                node.chain_id()
+            )));
+        }
+        let genesis = node.storage.ops(0)?.map(|o| o.post_root).unwrap_or_default();
+        if d.genesis_state_root != genesis {
+            return Err(SequencerError::Config(format!(
+                "deployment's genesis state root {} differs from this chain's {genesis}",
+                d.genesis_state_root
+            )));
+        }
+    }
     let producer_node = node.clone();
     let producer = std::thread::Builder::new()
         .name("block-producer".into())
@@ -120,6 +142,10 @@ pub async fn start(cfg: SequencerConfig) -> Result<Running> {
         let _ = stop_rx.wait_for(|s| *s).await;
     };
     let (rpc_addr, server) = rpc::serve(api, cfg.rpc, shutdown).await?;
+    let l1_tasks = match cfg.l1.clone() {
+        Some(l1) => crate::l1::spawn(node.clone(), l1, stop.subscribe())?,
+        None => Vec::new(),
+    };
     Ok(Running {
         node,
         rpc_addr,
@@ -128,6 +154,7 @@ pub async fn start(cfg: SequencerConfig) -> Result<Running> {
         stop,
         producer: Some(producer),
         server: Some(server),
+        l1_tasks,
         temp,
     })
 }

@@ -28,6 +28,9 @@ const TREE_NODES: TableDefinition<'_, &[u8], &[u8]> = TableDefinition::new("tree
 /// slot → key length (u16 BE) ‖ key ‖ value.
 const TREE_LEAVES: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("tree_leaves");
 
+/// batch index → batch record (JSON).
+const BATCHES: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("batches");
+
 const HEAD: &str = "head";
 const CHAIN: &str = "chain";
 
@@ -152,6 +155,7 @@ impl Storage {
         tx.open_table(ACCOUNT_HISTORY)?;
         tx.open_table(TREE_NODES)?;
         tx.open_table(TREE_LEAVES)?;
+        tx.open_table(BATCHES)?;
         tx.commit()?;
         Ok(Self { db: Arc::new(db) })
     }
@@ -278,6 +282,28 @@ impl Storage {
     pub fn ops(&self, number: u64) -> Result<Option<BlockOps>> {
         let r = self.db.begin_read()?;
         r.open_table(OPS)?.get(number)?.map(|v| unjson(v.value(), "ops")).transpose()
+    }
+
+    /// Stores (or replaces) a batch record.
+    pub fn put_batch(&self, b: &crate::types::BatchRecord) -> Result<()> {
+        let tx = self.db.begin_write()?;
+        tx.open_table(BATCHES)?.insert(b.index, json(b)?.as_slice())?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// A batch record.
+    pub fn batch(&self, index: u64) -> Result<Option<crate::types::BatchRecord>> {
+        let r = self.db.begin_read()?;
+        r.open_table(BATCHES)?.get(index)?.map(|v| unjson(v.value(), "batch")).transpose()
+    }
+
+    /// The highest stored batch record.
+    pub fn last_batch(&self) -> Result<Option<crate::types::BatchRecord>> {
+        let r = self.db.begin_read()?;
+        let t = r.open_table(BATCHES)?;
+        let last = t.last()?;
+        last.map(|(_, v)| unjson(v.value(), "batch")).transpose()
     }
 
     /// An account as of the end of block `number` (`None`: never touched by then).

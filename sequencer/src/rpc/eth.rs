@@ -188,6 +188,12 @@ impl EthApi {
                 to_json(node.storage.ops(n)?)
             }
             "ctm_stateRoot" => to_json(node.state_root()),
+            "ctm_getBatch" => {
+                let i: U256 = p.get(0)?;
+                to_json(node.storage.batch(i.saturating_to())?)
+            }
+            "ctm_getBatchWitness" => self.batch_witness(p),
+            "ctm_getWithdrawalProof" => self.withdrawal_proof(p),
             "eth_subscribe" | "eth_unsubscribe" => Err(RpcError::server(
                 "notifications not supported over HTTP: use a WebSocket connection",
             )),
@@ -602,6 +608,43 @@ impl EthApi {
         self.filters.record_pending(hash);
         let _ = self.node.events.send(crate::node::ChainEvent::PendingTx(hash));
         Ok(hash)
+    }
+
+    fn batch_witness(&self, p: &Params) -> RpcResult {
+        let i: U256 = p.get(0)?;
+        let Some(b) = self.node.storage.batch(i.saturating_to())? else { return Ok(Value::Null) };
+        let mut blocks = Vec::new();
+        for n in b.from_block..=b.to_block {
+            blocks.push(
+                self.node
+                    .storage
+                    .ops(n)?
+                    .ok_or_else(|| RpcError::internal(format!("ops of block {n} missing")))?,
+            );
+        }
+        let data = crate::l1::encode_batch_data(&self.node, b.from_block, b.to_block)?;
+        Ok(json!({ "batch": b, "blocks": blocks, "batchData": Bytes::from(data.to_vec()) }))
+    }
+
+    fn withdrawal_proof(&self, p: &Params) -> RpcResult {
+        let batch: U256 = p.get(0)?;
+        let i: U256 = p.get(1)?;
+        let Some(b) = self.node.storage.batch(batch.saturating_to())? else {
+            return Err(RpcError::not_found("unknown batch"));
+        };
+        let i: usize = i.saturating_to();
+        let proof = ctm_core::l1::withdrawal_proof(&b.withdrawals, i).ok_or_else(|| {
+            RpcError::not_found(format!("batch has {} withdrawals", b.withdrawals.len()))
+        })?;
+        Ok(json!({
+            "batchIndex": b.index,
+            "index": i,
+            "recipient": b.withdrawals[i].recipient,
+            "amount": b.withdrawals[i].amount,
+            "proof": proof,
+            "withdrawalRoot": b.withdrawal_root,
+            "status": b.status,
+        }))
     }
 
     /// Decodes a stored transaction (for filters and subscriptions).

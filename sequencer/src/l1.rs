@@ -1,0 +1,360 @@
+//! The L1 link: deposit ingestion (the Rollup's queue, in order, after a confirmation depth)
+//! and the batcher (seal consecutive blocks into a batch, commit it to the Rollup with its data,
+//! follow it to proven / finalized / reverted). Both survive L1 errors with retries and
+//! exponential backoff, counted in `ctm_l1_errors_total`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use alloy::network::{EthereumWallet, TransactionBuilder};
+use alloy::primitives::{Address, B256, Bytes, U256, keccak256};
+use alloy::providers::{DynProvider, Provider, ProviderBuilder};
+use alloy::rpc::types::{Filter, TransactionRequest};
+use alloy::signers::local::PrivateKeySigner;
+use alloy_sol_types::{SolCall, SolEvent};
+use ctm_core::l1::{CommitInput, IRollup, Withdrawal, withdrawal_root};
+use serde::Deserialize;
+use tokio::sync::watch;
+
+use crate::error::{Result, SequencerError};
+use crate::node::Node;
+use crate::types::{BatchRecord, BatchStatus, QueueItem};
+
+/// The deployment JSON written by `l1-contracts/script/Deploy.s.sol` (the keys the node uses).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Deployment {
+    /// Preset deployed.
+    pub preset: String,
+    /// L1 chain id.
+    pub chain_id: u64,
+    /// L2 chain id the contracts expect.
+    pub l2_chain_id: u64,
+    /// Block to scan logs from.
+    pub deploy_block: u64,
+    /// Rollup contract.
+    pub rollup: Address,
+    /// Bridge contract.
+    pub bridge: Address,
+    /// Token contract.
+    pub token: Address,
+    /// The sequencer allowed to commit.
+    pub sequencer: Address,
+    /// Genesis state root.
+    pub genesis_state_root: B256,
+}
+
+impl Deployment {
+    /// Reads a deployment file.
+    pub fn load(path: &std::path::Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| SequencerError::Config(format!("{}: {e}", path.display())))?;
+        serde_json::from_str(&text)
+            .map_err(|e| SequencerError::Config(format!("{}: {e}", path.display())))
+    }
+}
+
+/// L1 settings.
+#[derive(Clone, Debug)]
+pub struct L1Config {
+    /// L1 JSON-RPC URL.
+    pub rpc: String,
+    /// The contracts.
+    pub deployment: Deployment,
+    /// Key of the sequencer account on L1.
+    pub key: PrivateKeySigner,
+    /// Blocks to wait before trusting an L1 log.
+    pub confirmations: u64,
+    /// How often to seal and commit a batch.
+    pub batch_interval: Duration,
+    /// How often to poll L1.
+    pub poll: Duration,
+}
+
+fn l1_err(e: impl std::fmt::Display) -> SequencerError {
+    metrics::counter!("ctm_l1_errors_total").increment(1);
+    SequencerError::Execution(format!("L1: {e}"))
+}
+
+/// Runs `step` forever with backoff on errors until `stop`.
+async fn run_loop<F, Fut>(
+    name: &'static str,
+    every: Duration,
+    mut stop: watch::Receiver<bool>,
+    mut step: F,
+) where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<()>>,
+{
+    let mut backoff = every;
+    loop {
+        let wait = match step().await {
+            Ok(()) => {
+                backoff = every;
+                every
+            }
+            Err(e) => {
+                tracing::warn!(task = name, error = %e, retry_in = ?backoff, "L1 step failed");
+                let w = backoff;
+                backoff = (backoff * 2).min(Duration::from_secs(30));
+                w
+            }
+        };
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = stop.wait_for(|s| *s) => return,
+        }
+    }
+}
+
+/// Starts the deposit watcher and the batcher.
+pub fn spawn(
+    node: Arc<Node>,
+    cfg: L1Config,
+    stop: watch::Receiver<bool>,
+) -> Result<Vec<tokio::task::JoinHandle<()>>> {
+    let url = cfg.rpc.parse().map_err(|e| SequencerError::Config(format!("l1 rpc url: {e}")))?;
+    let provider = ProviderBuilder::new()
+        .wallet(EthereumWallet::from(cfg.key.clone()))
+        .connect_http(url)
+        .erased();
+    let cursor = cfg.deployment.deploy_block;
+    let watcher = Arc::new(tokio::sync::Mutex::new(Watcher {
+        node: node.clone(),
+        provider: provider.clone(),
+        cfg: cfg.clone(),
+        cursor,
+    }));
+    let batcher = Arc::new(Batcher { node, provider, cfg: cfg.clone() });
+    let w = tokio::spawn(run_loop("deposits", cfg.poll, stop.clone(), move || {
+        let w = watcher.clone();
+        async move { w.lock().await.step().await }
+    }));
+    let b = tokio::spawn(run_loop("batcher", cfg.batch_interval, stop, move || {
+        let b = batcher.clone();
+        async move { b.step().await }
+    }));
+    Ok(vec![w, b])
+}
+
+struct Watcher {
+    node: Arc<Node>,
+    provider: DynProvider,
+    cfg: L1Config,
+    cursor: u64,
+}
+
+impl Watcher {
+    /// Reads confirmed queue entries after the cursor and hands them to the node in order.
+    async fn step(&mut self) -> Result<()> {
+        let head = self.provider.get_block_number().await.map_err(l1_err)?;
+        let safe = head.saturating_sub(self.cfg.confirmations);
+        if safe < self.cursor {
+            return Ok(());
+        }
+        let to = safe.min(self.cursor + 5_000);
+        let filter = Filter::new()
+            .address(self.cfg.deployment.rollup)
+            .event_signature(IRollup::QueueEntryAdded::SIGNATURE_HASH)
+            .from_block(self.cursor)
+            .to_block(to);
+        let logs = self.provider.get_logs(&filter).await.map_err(l1_err)?;
+        let mut items = Vec::with_capacity(logs.len());
+        for log in logs {
+            let e = IRollup::QueueEntryAdded::decode_log_data(&log.inner.data).map_err(l1_err)?;
+            items.push(QueueItem {
+                index: e.index.saturating_to(),
+                kind: e.kind,
+                l1_sender: e.l1Sender,
+                l2_target: e.l2Target,
+                amount: e.amount,
+            });
+        }
+        items.sort_by_key(|i| i.index);
+        if !items.is_empty() {
+            let mut q = self.node.deposits.lock().map_err(|_| l1_err("deposit queue poisoned"))?;
+            for it in items {
+                if q.back().is_none_or(|b| b.index < it.index) {
+                    q.push_back(it);
+                }
+            }
+            metrics::gauge!("ctm_l1_queue_pending").set(q.len() as f64);
+        }
+        self.cursor = to + 1;
+        Ok(())
+    }
+}
+
+struct Batcher {
+    node: Arc<Node>,
+    provider: DynProvider,
+    cfg: L1Config,
+}
+
+/// Batch data posted to L1 (data availability): version byte 1, then per block: number u64,
+/// timestamp u64, queue entries consumed u32, transactions u32, the queue indices (u64 each), and
+/// each transaction as u32 length ‖ EIP-2718 bytes. All integers big-endian.
+pub fn encode_batch_data(node: &Node, from: u64, to: u64) -> Result<Bytes> {
+    let mut out = vec![1u8];
+    for n in from..=to {
+        let block = node
+            .storage
+            .block(n)?
+            .ok_or_else(|| SequencerError::Corrupt(format!("block {n} missing")))?;
+        let ops = node.storage.ops(n)?.unwrap_or_default();
+        out.extend_from_slice(&n.to_be_bytes());
+        out.extend_from_slice(&block.header.timestamp.to_be_bytes());
+        out.extend_from_slice(&(ops.queue.len() as u32).to_be_bytes());
+        out.extend_from_slice(&(block.tx_hashes.len() as u32).to_be_bytes());
+        for q in &ops.queue {
+            out.extend_from_slice(&q.to_be_bytes());
+        }
+        for h in &block.tx_hashes {
+            let tx = node
+                .storage
+                .tx(h)?
+                .ok_or_else(|| SequencerError::Corrupt(format!("tx {h} missing")))?;
+            out.extend_from_slice(&(tx.raw.len() as u32).to_be_bytes());
+            out.extend_from_slice(&tx.raw);
+        }
+    }
+    Ok(out.into())
+}
+
+/// Builds the record of the batch of blocks `from..=to` (not yet committed).
+pub fn build_batch(node: &Node, index: u64, from: u64, to: u64) -> Result<(BatchRecord, Bytes)> {
+    let data = encode_batch_data(node, from, to)?;
+    let mut queue = Vec::new();
+    let mut rejected = Vec::new();
+    let mut withdrawals: Vec<Withdrawal> = Vec::new();
+    let prev = node.storage.ops(from.saturating_sub(1))?.unwrap_or_default();
+    let mut last = prev.clone();
+    let mut prev_root = None;
+    for n in from..=to {
+        let ops = node
+            .storage
+            .ops(n)?
+            .ok_or_else(|| SequencerError::Corrupt(format!("ops of block {n} missing")))?;
+        prev_root.get_or_insert(ops.pre_root);
+        queue.extend(ops.queue.iter().copied());
+        rejected.extend(ops.rejected.iter().copied());
+        withdrawals.extend(ops.withdrawals.iter().cloned());
+        last = ops;
+    }
+    let record = BatchRecord {
+        index,
+        from_block: from,
+        to_block: to,
+        status: BatchStatus::Committed,
+        prev_state_root: prev_root.unwrap_or(prev.post_root),
+        new_state_root: last.post_root,
+        batch_data_hash: keccak256(&data),
+        queue_start: queue.first().copied().unwrap_or(0),
+        queue_count: queue.len() as u64,
+        rejected,
+        withdrawal_root: withdrawal_root(&withdrawals),
+        withdrawals,
+        fees_burned: last.burned_total - prev.burned_total.min(last.burned_total),
+        commit_tx: None,
+    };
+    Ok((record, data))
+}
+
+impl Batcher {
+    async fn call<C: SolCall>(&self, call: C) -> Result<C::Return> {
+        let req = TransactionRequest::default()
+            .with_to(self.cfg.deployment.rollup)
+            .with_input(call.abi_encode());
+        let out = self.provider.call(req).await.map_err(l1_err)?;
+        C::abi_decode_returns(&out).map_err(l1_err)
+    }
+
+    async fn step(&self) -> Result<()> {
+        self.follow().await?;
+        let committed = self.call(IRollup::lastCommittedBatchCall {}).await?;
+        let from = match committed {
+            0 => 1,
+            n => match self.node.storage.batch(n)? {
+                Some(b) => b.to_block + 1,
+                None => {
+                    return Err(SequencerError::Execution(format!(
+                        "L1 has batch {n}, this node does not: wrong datadir?"
+                    )));
+                }
+            },
+        };
+        let head = self.node.head().block.header.number;
+        if from > head {
+            return Ok(());
+        }
+        let max = u64::from(self.node.config.genesis.chain.batch_max_blocks);
+        let to = head.min(from + max - 1);
+        let index = committed + 1;
+        let (mut record, data) = build_batch(&self.node, index, from, to)?;
+        let input = CommitInput {
+            batchIndex: index,
+            newStateRoot: record.new_state_root,
+            withdrawalRoot: record.withdrawal_root,
+            queueCount: record.queue_count,
+            feesBurned: U256::from(record.fees_burned),
+            batchData: data,
+            rejectedDeposits: record.rejected.clone(),
+            slashes: vec![],
+        };
+        let req = TransactionRequest::default()
+            .with_to(self.cfg.deployment.rollup)
+            .with_input(IRollup::commitBatchCall { c: input }.abi_encode());
+        let pending = self.provider.send_transaction(req).await.map_err(l1_err)?;
+        let receipt = pending.get_receipt().await.map_err(l1_err)?;
+        if !receipt.status() {
+            return Err(l1_err(format!(
+                "commitBatch {index} reverted in {}",
+                receipt.transaction_hash
+            )));
+        }
+        record.commit_tx = Some(receipt.transaction_hash);
+        self.node.storage.put_batch(&record)?;
+        metrics::counter!("ctm_batches_committed_total").increment(1);
+        tracing::info!(batch = index, from, to, tx = %receipt.transaction_hash, "batch committed");
+        self.follow().await
+    }
+
+    /// Updates the status of stored batches from L1 and the safe / finalized heads.
+    async fn follow(&self) -> Result<()> {
+        let committed = self.call(IRollup::lastCommittedBatchCall {}).await?;
+        let finalized = self.call(IRollup::lastFinalizedBatchCall {}).await?;
+        let mut safe = 0;
+        let mut fin = 0;
+        let mut i = self.node.storage.last_batch()?.map_or(0, |b| b.index);
+        while i >= 1 {
+            let Some(mut b) = self.node.storage.batch(i)? else { break };
+            let status = if i > committed {
+                BatchStatus::Reverted
+            } else if i <= finalized {
+                BatchStatus::Finalized
+            } else if self.call(IRollup::batchCall { batchIndex: U256::from(i) }).await?.prover
+                != Address::ZERO
+            {
+                BatchStatus::Proven
+            } else {
+                BatchStatus::Committed
+            };
+            if status != b.status {
+                b.status = status;
+                self.node.storage.put_batch(&b)?;
+            }
+            if status != BatchStatus::Reverted {
+                safe = safe.max(b.to_block);
+            }
+            if status == BatchStatus::Finalized {
+                fin = fin.max(b.to_block);
+                break;
+            }
+            i -= 1;
+        }
+        self.node.set_l1_heads(safe, fin);
+        let head = self.node.head().block.header.number;
+        metrics::gauge!("ctm_batch_lag_blocks").set(head.saturating_sub(safe) as f64);
+        Ok(())
+    }
+}
