@@ -156,54 +156,85 @@ pub fn tx_env(tx: &TxEnvelope, sender: Address) -> TxEnv {
     env
 }
 
-/// Runs one revm call against `exec` and returns the result; the caller decides what to apply.
-/// System contracts stage their ops in the returned list.
+type EvmContext<'t, S> = revm::handler::MainnetContext<StateDb<'t, S>>;
+type BlockEvmInner<'t, S> = revm::context::Evm<
+    EvmContext<'t, S>,
+    (),
+    revm::handler::instructions::EthInstructions<revm::interpreter::interpreter::EthInterpreter, EvmContext<'t, S>>,
+    SystemPrecompiles<'t, S>,
+    revm::handler::EthFrame<revm::interpreter::interpreter::EthInterpreter>,
+>;
+
+/// One revm instance for a whole block (building it per transaction costs more than a transfer).
+pub struct BlockEvm<'t, S: TreeStore> {
+    evm: BlockEvmInner<'t, S>,
+    staged: Rc<RefCell<Vec<Op>>>,
+}
+
+impl<S: TreeStore> std::fmt::Debug for BlockEvm<'_, S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BlockEvm").finish_non_exhaustive()
+    }
+}
+
+impl<'t, S: TreeStore> BlockEvm<'t, S> {
+    /// An EVM over `exec` for `block`; `checks` off (calls, estimates) skips nonce, balance and
+    /// base-fee checks.
+    pub fn new(exec: &SharedExecutor<'t, S>, block: &BlockContext, checks: bool) -> Self {
+        let staged: Rc<RefCell<Vec<Op>>> = Rc::default();
+        let sys = system::SystemEnv { chain_id: block.chain_id, now: block.timestamp, providers: block.providers.clone() };
+        let precompiles = SystemPrecompiles::new(exec.clone(), staged.clone(), sys);
+        let evm = Context::mainnet()
+            .with_db(StateDb::new(exec.clone()))
+            .modify_cfg_chained(|c| {
+                c.chain_id = block.chain_id;
+                c.spec = SpecId::PRAGUE;
+                c.disable_nonce_check = !checks;
+                c.disable_balance_check = !checks;
+                c.disable_base_fee = !checks;
+            })
+            .modify_block_chained(|b: &mut BlockEnv| {
+                b.number = U256::from(block.number);
+                b.timestamp = U256::from(block.timestamp);
+                b.basefee = block.base_fee;
+                b.gas_limit = block.gas_limit;
+                b.beneficiary = block.beneficiary;
+                b.prevrandao = Some(B256::ZERO);
+            })
+            .build_mainnet()
+            .with_precompiles(precompiles);
+        Self { evm, staged }
+    }
+
+    /// Runs one transaction; returns the result and the ops its system calls staged (nothing is
+    /// applied: the caller decides).
+    pub fn run(&mut self, env: TxEnv) -> Result<(ExecutionResult, Vec<Op>), EVMError<StateDbError, InvalidTransaction>> {
+        self.staged.borrow_mut().clear();
+        let result = self.evm.transact(env)?.result;
+        Ok((result, self.staged.take()))
+    }
+}
+
+/// Runs one revm call against `exec` (a fresh EVM; for `eth_call` and `eth_estimateGas`).
 pub fn run_evm<'t, S: TreeStore>(
     exec: &SharedExecutor<'t, S>,
     block: &BlockContext,
     env: TxEnv,
     checks: bool,
 ) -> Result<(ExecutionResult, Vec<Op>), EVMError<StateDbError, InvalidTransaction>> {
-    let staged: Rc<RefCell<Vec<Op>>> = Rc::default();
-    let sys = system::SystemEnv {
-        chain_id: block.chain_id,
-        now: block.timestamp,
-        providers: block.providers.clone(),
-    };
-    let precompiles = SystemPrecompiles::new(exec.clone(), staged.clone(), sys);
-    let mut evm = Context::mainnet()
-        .with_db(StateDb::new(exec.clone()))
-        .modify_cfg_chained(|c| {
-            c.chain_id = block.chain_id;
-            c.spec = SpecId::PRAGUE;
-            c.disable_nonce_check = !checks;
-            c.disable_balance_check = !checks;
-            c.disable_base_fee = !checks;
-        })
-        .modify_block_chained(|b: &mut BlockEnv| {
-            b.number = U256::from(block.number);
-            b.timestamp = U256::from(block.timestamp);
-            b.basefee = block.base_fee;
-            b.gas_limit = block.gas_limit;
-            b.beneficiary = block.beneficiary;
-            b.prevrandao = Some(B256::ZERO);
-        })
-        .build_mainnet()
-        .with_precompiles(precompiles);
-    let result = evm.transact(env)?.result;
-    let ops = staged.take();
-    Ok((result, ops))
+    BlockEvm::new(exec, block, checks).run(env)
 }
 
 /// Executes one transaction for inclusion: on success applies its ops to `exec`.
 pub fn execute_tx<'t, S: TreeStore>(
+    evm: &mut BlockEvm<'t, S>,
     exec: &SharedExecutor<'t, S>,
     block: &BlockContext,
     tx: &TxEnvelope,
     sender: Address,
 ) -> Result<TxOutcome, ExcludeReason> {
     let env = tx_env(tx, sender);
-    let (result, effects) = run_evm(exec, block, env, true).map_err(|e| match e {
+    let (result, effects) = evm.run(env).map_err(|e| match e {
         EVMError::Transaction(t) => ExcludeReason::Invalid(t.to_string()),
         other => ExcludeReason::State(other.to_string()),
     })?;

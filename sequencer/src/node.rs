@@ -422,6 +422,7 @@ impl Node {
         let tree = self.state.read().map_err(poison)?;
         let exec = Rc::new(RefCell::new(Executor::new(&tree, self.rules.clone(), ctx.timestamp)));
         let deposits = apply_queue(&mut exec.borrow_mut(), queue)?;
+        let mut evm = crate::exec::BlockEvm::new(&exec, ctx, true);
         let mut included = Vec::with_capacity(candidates.len());
         let mut dropped = Vec::new();
         let mut gas = 0u64;
@@ -429,7 +430,7 @@ impl Node {
             if gas + tx.tx.gas_limit() > ctx.gas_limit {
                 continue;
             }
-            match execute_tx(&exec, ctx, &tx.tx, tx.sender) {
+            match execute_tx(&mut evm, &exec, ctx, &tx.tx, tx.sender) {
                 Ok(outcome) => {
                     gas += outcome.gas_used;
                     included.push((tx.clone(), outcome));
@@ -440,6 +441,7 @@ impl Node {
                 }
             }
         }
+        drop(evm);
         let writes = Rc::try_unwrap(exec)
             .map_err(|_| SequencerError::Execution("executor still borrowed".into()))?
             .into_inner()
