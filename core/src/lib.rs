@@ -10,6 +10,7 @@
 //! Every state key and value has one canonical encoding ([`codec`]) that becomes a tree leaf.
 
 pub mod attestation;
+pub mod audit;
 pub mod codec;
 pub mod config;
 pub mod hash;

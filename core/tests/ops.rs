@@ -68,36 +68,8 @@ fn run(t: &mut StateTree<MemoryStore>, now: u64, ops: &[Op]) -> Result<(), OpErr
 
 /// Every token, wherever it sits, must add up to what entered the chain.
 fn conservation(t: &StateTree<MemoryStore>) -> (u128, u128) {
-    let mut held = 0u128;
-    let mut totals = Totals::default();
-    for (_, leaf) in t.store().leaves() {
-        if leaf.value.is_empty() {
-            continue;
-        }
-        let v = &leaf.value;
-        match StateKey::from_bytes(&leaf.key).unwrap() {
-            StateKey::Totals => totals = Totals::from_bytes(v).unwrap(),
-            StateKey::Account(_) => held += Account::from_bytes(v).unwrap().balance,
-            StateKey::Provider(_) => held += Provider::from_bytes(v).unwrap().stake,
-            StateKey::Escrow(_) => held += Escrow::from_bytes(v).unwrap().amount,
-            StateKey::Job(_) => {
-                let j = Job::from_bytes(v).unwrap();
-                if matches!(j.status, JobStatus::Running | JobStatus::Attested) {
-                    held += j.collateral;
-                }
-            }
-            StateKey::Stake(..) => {
-                let s = Stake::from_bytes(v).unwrap();
-                held += s.amount + s.unbonding;
-            }
-            StateKey::Channel(_) => {
-                let c = Channel::from_bytes(v).unwrap();
-                held += c.deposit - c.redeemed;
-            }
-            StateKey::Bid(..) | StateKey::Listing(_) | StateKey::Grant(..) => {}
-        }
-    }
-    (held + totals.burned + totals.withdrawn, totals.deposited + totals.genesis_minted)
+    let s = ctm_core::audit::supply(t.store().leaves().map(|(_, l)| l)).unwrap();
+    (s.accounted(), s.entered())
 }
 
 #[test]

@@ -68,7 +68,8 @@ impl Signer {
 }
 
 fn node(accounts: &[Address]) -> (Arc<Node>, std::path::PathBuf) {
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    let nanos =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
     let dir = std::env::temp_dir().join(format!("ctm-bench-{}-{nanos}", std::process::id()));
     let mut genesis = GenesisConfig::preset("computronium").unwrap();
     genesis.marketplace.challenge_window_secs = 1;
@@ -102,7 +103,10 @@ fn produce(node: &Node, txs: Vec<PooledTx>) -> (Duration, usize) {
         node.produce_block().unwrap();
     }
     let took = start.elapsed();
-    let ok = hashes.iter().filter(|h| node.storage.receipt(h).unwrap().is_some_and(|r| r.success)).count();
+    let ok = hashes
+        .iter()
+        .filter(|h| node.storage.receipt(h).unwrap().is_some_and(|r| r.success))
+        .count();
     (took, ok)
 }
 
@@ -117,8 +121,11 @@ fn transfers(c: &mut Criterion) {
         b.iter_custom(|iters| {
             let mut total = Duration::ZERO;
             for _ in 0..iters {
-                let txs: Vec<PooledTx> =
-                    (0..BLOCK).map(|i| signers[i % 200].tx(Address::repeat_byte((i % 250) as u8 + 1), 1, vec![])).collect();
+                let txs: Vec<PooledTx> = (0..BLOCK)
+                    .map(|i| {
+                        signers[i % 200].tx(Address::repeat_byte((i % 250) as u8 + 1), 1, vec![])
+                    })
+                    .collect();
                 let (t, ok) = produce(&node, txs);
                 assert_eq!(ok, BLOCK);
                 total += t;
@@ -145,7 +152,12 @@ fn job(max_price: u128) -> M::JobSpec {
     M::JobSpec {
         model: B256::repeat_byte(0xaa),
         dataset: B256::repeat_byte(0xbb),
-        requirements: M::JobRequirements { gpuModel: FixedBytes::ZERO, minGpuMemoryMb: 1, gpuCount: 1, gpuHours: 1 },
+        requirements: M::JobRequirements {
+            gpuModel: FixedBytes::ZERO,
+            minGpuMemoryMb: 1,
+            gpuCount: 1,
+            gpuHours: 1,
+        },
         maxPricePerGpuHour: U256::from(max_price),
         deadline: u64::MAX / 2,
         priority: 0,
@@ -178,7 +190,8 @@ fn attestation_call(provider: &PrivateKeySigner, id: u64) -> Vec<u8> {
         finalLoss: 1,
         heldOutAccuracy: 1,
     };
-    M::submitAttestationCall { attestation: att, signature: sig.as_bytes().to_vec().into() }.abi_encode()
+    M::submitAttestationCall { attestation: att, signature: sig.as_bytes().to_vec().into() }
+        .abi_encode()
 }
 
 fn job_provider(node: &Node, id: u64) -> Address {
@@ -196,8 +209,15 @@ struct Market {
 
 impl Market {
     fn post(&mut self, count: usize, max_price: u128) -> Vec<u64> {
-        let posts: Vec<PooledTx> =
-            (0..count).map(|i| self.clients[i % N].tx(MARKETPLACE, eth(10), M::postJobCall { spec: job(max_price) }.abi_encode())).collect();
+        let posts: Vec<PooledTx> = (0..count)
+            .map(|i| {
+                self.clients[i % N].tx(
+                    MARKETPLACE,
+                    eth(10),
+                    M::postJobCall { spec: job(max_price) }.abi_encode(),
+                )
+            })
+            .collect();
         let (_, ok) = produce(&self.node, posts);
         assert_eq!(ok, count);
         let ids = (self.next_job..self.next_job + count as u64).collect();
@@ -225,14 +245,26 @@ impl Market {
         let mut txs = Vec::with_capacity(4 * round);
         for i in 0..round {
             let k = i % N;
-            txs.push(self.clients[k].tx(MARKETPLACE, eth(10), M::postJobCall { spec: job(eth(2)) }.abi_encode()));
+            txs.push(self.clients[k].tx(
+                MARKETPLACE,
+                eth(10),
+                M::postJobCall { spec: job(eth(2)) }.abi_encode(),
+            ));
             let bid = M::bidCall { jobId: open[i], price: U256::from(eth(1) / 2) };
             txs.push(self.providers[(k + 1) % N].tx(MARKETPLACE, 0, bid.abi_encode()));
-            txs.push(self.clients[(k + 2) % N].tx(MARKETPLACE, 0, M::settleCall { jobId: settle[i] }.abi_encode()));
+            txs.push(self.clients[(k + 2) % N].tx(
+                MARKETPLACE,
+                0,
+                M::settleCall { jobId: settle[i] }.abi_encode(),
+            ));
             self.cumulative[k] += 1_000;
             let h = voucher_signing_hash(CHAIN, k as u64, self.cumulative[k]);
             let sig = self.clients[k].key.sign_hash_sync(&h).unwrap();
-            let redeem = IChannels::redeemCall { channelId: k as u64, cumulative: U256::from(self.cumulative[k]), signature: sig.as_bytes().to_vec().into() };
+            let redeem = IChannels::redeemCall {
+                channelId: k as u64,
+                cumulative: U256::from(self.cumulative[k]),
+                signature: sig.as_bytes().to_vec().into(),
+            };
             txs.push(self.providers[k].tx(CHANNELS, 0, redeem.abi_encode()));
         }
         self.next_job += round as u64;
@@ -244,14 +276,24 @@ fn market(c: &mut Criterion) {
     const ROUND: usize = BLOCK / 4;
     let clients: Vec<Signer> = (0..N).map(|i| Signer::new(1_000 + i)).collect();
     let mut providers: Vec<Signer> = (0..N).map(|i| Signer::new(2_000 + i)).collect();
-    let all: Vec<Address> = clients.iter().chain(providers.iter()).map(|s| s.key.address()).collect();
+    let all: Vec<Address> =
+        clients.iter().chain(providers.iter()).map(|s| s.key.address()).collect();
     let (node, dir) = node(&all);
-    let mut setup: Vec<PooledTx> =
-        providers.iter_mut().map(|p| p.tx(MARKETPLACE, eth(1_000), M::registerProviderCall { spec: spec() }.abi_encode())).collect();
-    let mut m = Market { node: node.clone(), clients, providers, next_job: 0, cumulative: vec![0; N] };
+    let mut setup: Vec<PooledTx> = providers
+        .iter_mut()
+        .map(|p| {
+            p.tx(MARKETPLACE, eth(1_000), M::registerProviderCall { spec: spec() }.abi_encode())
+        })
+        .collect();
+    let mut m =
+        Market { node: node.clone(), clients, providers, next_job: 0, cumulative: vec![0; N] };
     for i in 0..N {
         let to = m.providers[i].key.address();
-        setup.push(m.clients[i].tx(CHANNELS, eth(10_000), IChannels::openCall { recipient: to }.abi_encode()));
+        setup.push(m.clients[i].tx(
+            CHANNELS,
+            eth(10_000),
+            IChannels::openCall { recipient: to }.abi_encode(),
+        ));
     }
     produce(&node, setup);
     let mut g = c.benchmark_group("sequencer_block");

@@ -160,7 +160,10 @@ type EvmContext<'t, S> = revm::handler::MainnetContext<StateDb<'t, S>>;
 type BlockEvmInner<'t, S> = revm::context::Evm<
     EvmContext<'t, S>,
     (),
-    revm::handler::instructions::EthInstructions<revm::interpreter::interpreter::EthInterpreter, EvmContext<'t, S>>,
+    revm::handler::instructions::EthInstructions<
+        revm::interpreter::interpreter::EthInterpreter,
+        EvmContext<'t, S>,
+    >,
     SystemPrecompiles<'t, S>,
     revm::handler::EthFrame<revm::interpreter::interpreter::EthInterpreter>,
 >;
@@ -182,7 +185,11 @@ impl<'t, S: TreeStore> BlockEvm<'t, S> {
     /// base-fee checks.
     pub fn new(exec: &SharedExecutor<'t, S>, block: &BlockContext, checks: bool) -> Self {
         let staged: Rc<RefCell<Vec<Op>>> = Rc::default();
-        let sys = system::SystemEnv { chain_id: block.chain_id, now: block.timestamp, providers: block.providers.clone() };
+        let sys = system::SystemEnv {
+            chain_id: block.chain_id,
+            now: block.timestamp,
+            providers: block.providers.clone(),
+        };
         let precompiles = SystemPrecompiles::new(exec.clone(), staged.clone(), sys);
         let evm = Context::mainnet()
             .with_db(StateDb::new(exec.clone()))
@@ -208,7 +215,10 @@ impl<'t, S: TreeStore> BlockEvm<'t, S> {
 
     /// Runs one transaction; returns the result and the ops its system calls staged (nothing is
     /// applied: the caller decides).
-    pub fn run(&mut self, env: TxEnv) -> Result<(ExecutionResult, Vec<Op>), EVMError<StateDbError, InvalidTransaction>> {
+    pub fn run(
+        &mut self,
+        env: TxEnv,
+    ) -> Result<(ExecutionResult, Vec<Op>), EVMError<StateDbError, InvalidTransaction>> {
         self.staged.borrow_mut().clear();
         let result = self.evm.transact(env)?.result;
         Ok((result, self.staged.take()))

@@ -82,6 +82,11 @@ pub struct PersistentStore {
 }
 
 impl PersistentStore {
+    /// Every leaf of the state.
+    pub fn leaves(&self) -> impl Iterator<Item = &Leaf> {
+        self.mem.leaves().map(|(_, l)| l)
+    }
+
     /// Every provider registered in the state (scans the leaves; used at startup).
     pub fn provider_index(&self) -> Vec<Address> {
         use ctm_core::codec::Codec;
