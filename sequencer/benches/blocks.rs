@@ -103,10 +103,17 @@ fn produce(node: &Node, txs: Vec<PooledTx>) -> (Duration, usize) {
         node.produce_block().unwrap();
     }
     let took = start.elapsed();
-    let ok = hashes
-        .iter()
-        .filter(|h| node.storage.receipt(h).unwrap().is_some_and(|r| r.success))
-        .count();
+    let mut ok = 0;
+    for h in &hashes {
+        match node.storage.receipt(h).unwrap() {
+            Some(r) if r.success => ok += 1,
+            Some(r) => {
+                let why = r.revert.as_ref().and_then(|b| ctm_sequencer::system::describe(b));
+                eprintln!("reverted: {why:?}");
+            }
+            None => eprintln!("dropped {h}"),
+        }
+    }
     (took, ok)
 }
 
@@ -205,6 +212,8 @@ struct Market {
     providers: Vec<Signer>,
     next_job: u64,
     cumulative: Vec<u128>,
+    /// `channels[k]`: the channel opened by `clients[k]` (ids follow inclusion order).
+    channels: Vec<u64>,
 }
 
 impl Market {
@@ -258,10 +267,11 @@ impl Market {
                 M::settleCall { jobId: settle[i] }.abi_encode(),
             ));
             self.cumulative[k] += 1_000;
-            let h = voucher_signing_hash(CHAIN, k as u64, self.cumulative[k]);
+            let ch = self.channels[k];
+            let h = voucher_signing_hash(CHAIN, ch, self.cumulative[k]);
             let sig = self.clients[k].key.sign_hash_sync(&h).unwrap();
             let redeem = IChannels::redeemCall {
-                channelId: k as u64,
+                channelId: ch,
                 cumulative: U256::from(self.cumulative[k]),
                 signature: sig.as_bytes().to_vec().into(),
             };
@@ -286,7 +296,7 @@ fn market(c: &mut Criterion) {
         })
         .collect();
     let mut m =
-        Market { node: node.clone(), clients, providers, next_job: 0, cumulative: vec![0; N] };
+        Market { node: node.clone(), clients, providers, next_job: 0, cumulative: vec![0; N], channels: vec![] };
     for i in 0..N {
         let to = m.providers[i].key.address();
         setup.push(m.clients[i].tx(
@@ -296,6 +306,19 @@ fn market(c: &mut Criterion) {
         ));
     }
     produce(&node, setup);
+    m.channels = (0..N)
+        .map(|k| {
+            let me = m.clients[k].key.address();
+            let tree = node.state.read().unwrap();
+            (0..N as u64)
+                .find(|id| {
+                    let c: Option<ctm_core::state::Channel> =
+                        tree.get_value(&ctm_core::StateKey::Channel(*id)).unwrap();
+                    c.is_some_and(|c| c.sender == me)
+                })
+                .unwrap()
+        })
+        .collect();
     let mut g = c.benchmark_group("sequencer_block");
     g.sample_size(10);
     g.throughput(Throughput::Elements(BLOCK as u64));
