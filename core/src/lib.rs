@@ -9,6 +9,7 @@
 //!
 //! Every state key and value has one canonical encoding ([`codec`]) that becomes a tree leaf.
 
+pub mod abi;
 pub mod attestation;
 pub mod audit;
 pub mod codec;

@@ -295,8 +295,14 @@ fn market(c: &mut Criterion) {
             p.tx(MARKETPLACE, eth(1_000), M::registerProviderCall { spec: spec() }.abi_encode())
         })
         .collect();
-    let mut m =
-        Market { node: node.clone(), clients, providers, next_job: 0, cumulative: vec![0; N], channels: vec![] };
+    let mut m = Market {
+        node: node.clone(),
+        clients,
+        providers,
+        next_job: 0,
+        cumulative: vec![0; N],
+        channels: vec![],
+    };
     for i in 0..N {
         let to = m.providers[i].key.address();
         setup.push(m.clients[i].tx(

@@ -5,8 +5,8 @@ use ctm_core::op::Op;
 use ctm_core::state::{StateKey, Totals};
 use ctm_core::tree::TreeStore;
 
-use super::abi::IL2Bridge;
 use super::{BASE_GAS, Call, CallOutcome, Revert, event};
+use ctm_core::abi::IL2Bridge;
 
 /// Gas of a withdrawal (a state write, a log and the L1 claim it creates).
 pub(super) const WITHDRAW_GAS: u64 = BASE_GAS + 20_000;

@@ -8,8 +8,8 @@ use ctm_core::op::Op;
 use ctm_core::state::{Channel, StateKey, Totals};
 use ctm_core::tree::TreeStore;
 
-use super::abi::IChannels as C;
 use super::{BASE_GAS, Call, CallOutcome, Revert, amount, event};
+use ctm_core::abi::IChannels as C;
 
 const WRITE_GAS: u64 = BASE_GAS + 25_000;
 const REDEEM_GAS: u64 = BASE_GAS + 30_000;

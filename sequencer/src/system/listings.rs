@@ -7,8 +7,8 @@ use ctm_core::op::Op;
 use ctm_core::state::{Grant, Listing, ListingKind, StateKey, Totals};
 use ctm_core::tree::TreeStore;
 
-use super::abi::IListings as L;
 use super::{BASE_GAS, Call, CallOutcome, Revert, amount, event};
+use ctm_core::abi::IListings as L;
 
 const WRITE_GAS: u64 = BASE_GAS + 25_000;
 

@@ -10,8 +10,8 @@ use ctm_core::op::Op;
 use ctm_core::state::*;
 use ctm_core::tree::TreeStore;
 
-use super::abi::IMarketplace as M;
 use super::{BASE_GAS, Call, CallOutcome, Revert, amount, event};
+use ctm_core::abi::IMarketplace as M;
 
 /// Gas of a state-changing marketplace call.
 const WRITE_GAS: u64 = BASE_GAS + 40_000;

@@ -20,7 +20,6 @@ macro_rules! route {
     }};
 }
 
-mod abi;
 mod bridge;
 mod channels;
 mod listings;
@@ -42,7 +41,8 @@ use revm::interpreter::{CallInputs, Gas, InstructionResult, InterpreterResult};
 use revm::primitives::AddressSet;
 use revm::primitives::hardfork::SpecId;
 
-pub use abi::*;
+use ctm_core::abi;
+pub use ctm_core::abi::*;
 
 /// Whether `addr` is a system contract.
 pub fn is_system(addr: &Address) -> bool {

@@ -7,8 +7,8 @@ use ctm_core::op::Op;
 use ctm_core::state::{Role, Stake, StateKey};
 use ctm_core::tree::TreeStore;
 
-use super::abi::IL2Staking;
 use super::{BASE_GAS, Call, CallOutcome, Revert, amount, event};
+use ctm_core::abi::IL2Staking;
 
 /// Gas of a state-changing staking call.
 pub(super) const STAKE_GAS: u64 = BASE_GAS + 20_000;
