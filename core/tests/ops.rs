@@ -1,7 +1,6 @@
 //! The op rules: lifecycles, every refusal, atomicity, determinism and token conservation.
 
 use alloy_primitives::{Address, B256};
-use ctm_core::codec::Codec;
 use ctm_core::config::GenesisConfig;
 use ctm_core::op::{Executor, Op, OpError, Rules, apply, write_block};
 use ctm_core::state::*;
