@@ -185,3 +185,37 @@ sol! {
         event AccessGranted(uint64 indexed listingId, address indexed buyer, uint256 price);
     }
 }
+
+impl From<&crate::attestation::Attestation> for IMarketplace::TrainingAttestation {
+    fn from(a: &crate::attestation::Attestation) -> Self {
+        Self {
+            jobId: a.job_id,
+            provider: a.provider,
+            dataset: a.dataset,
+            initialWeights: a.initial_weights,
+            checkpointHead: a.checkpoint_head,
+            finalWeights: a.final_weights,
+            checkpoints: a.checkpoints,
+            steps: a.steps,
+            finalLoss: a.final_loss,
+            heldOutAccuracy: a.held_out_accuracy,
+        }
+    }
+}
+
+impl From<&IMarketplace::TrainingAttestation> for crate::attestation::Attestation {
+    fn from(a: &IMarketplace::TrainingAttestation) -> Self {
+        Self {
+            job_id: a.jobId,
+            provider: a.provider,
+            dataset: a.dataset,
+            initial_weights: a.initialWeights,
+            checkpoint_head: a.checkpointHead,
+            final_weights: a.finalWeights,
+            checkpoints: a.checkpoints,
+            steps: a.steps,
+            final_loss: a.finalLoss,
+            held_out_accuracy: a.heldOutAccuracy,
+        }
+    }
+}

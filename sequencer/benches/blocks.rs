@@ -185,18 +185,7 @@ fn attestation_call(provider: &PrivateKeySigner, id: u64) -> Vec<u8> {
         held_out_accuracy: 1,
     };
     let sig = provider.sign_hash_sync(&a.signing_hash(CHAIN)).unwrap();
-    let att = M::TrainingAttestation {
-        jobId: id,
-        provider: a.provider,
-        dataset: a.dataset,
-        initialWeights: a.initial_weights,
-        checkpointHead: a.checkpoint_head,
-        finalWeights: a.final_weights,
-        checkpoints: 1,
-        steps: 1,
-        finalLoss: 1,
-        heldOutAccuracy: 1,
-    };
+    let att = M::TrainingAttestation::from(&a);
     M::submitAttestationCall { attestation: att, signature: sig.as_bytes().to_vec().into() }
         .abi_encode()
 }

@@ -142,18 +142,7 @@ fn encode(c: &Call, keys: &[PrivateKeySigner], now: u64) -> (usize, Address, u12
                 held_out_accuracy: 1,
             };
             let sig = keys[x].sign_hash_sync(&a.signing_hash(CHAIN)).unwrap();
-            let att = M::TrainingAttestation {
-                jobId: j,
-                provider: a.provider,
-                dataset: a.dataset,
-                initialWeights: a.initial_weights,
-                checkpointHead: a.checkpoint_head,
-                finalWeights: a.final_weights,
-                checkpoints: 1,
-                steps: 1,
-                finalLoss: 1,
-                heldOutAccuracy: 1,
-            };
+            let att = M::TrainingAttestation::from(&a);
             (
                 x,
                 MARKETPLACE,

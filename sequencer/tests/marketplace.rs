@@ -105,18 +105,7 @@ fn attestation(job: u64, provider: Address) -> Attestation {
 }
 
 fn sol_att(a: &Attestation) -> M::TrainingAttestation {
-    M::TrainingAttestation {
-        jobId: a.job_id,
-        provider: a.provider,
-        dataset: a.dataset,
-        initialWeights: a.initial_weights,
-        checkpointHead: a.checkpoint_head,
-        finalWeights: a.final_weights,
-        checkpoints: a.checkpoints,
-        steps: a.steps,
-        finalLoss: a.final_loss,
-        heldOutAccuracy: a.held_out_accuracy,
-    }
+    a.into()
 }
 
 fn sign_att(s: &PrivateKeySigner, a: &Attestation) -> Bytes {

@@ -286,18 +286,7 @@ fn claim_checkpoint<S: TreeStore>(
 }
 
 fn attestation_of(a: &M::TrainingAttestation) -> Attestation {
-    Attestation {
-        job_id: a.jobId,
-        provider: a.provider,
-        dataset: a.dataset,
-        initial_weights: a.initialWeights,
-        checkpoint_head: a.checkpointHead,
-        final_weights: a.finalWeights,
-        checkpoints: a.checkpoints,
-        steps: a.steps,
-        final_loss: a.finalLoss,
-        held_out_accuracy: a.heldOutAccuracy,
-    }
+    Attestation::from(a)
 }
 
 fn signature(bytes: &[u8]) -> Result<Signature, Revert> {
