@@ -1,0 +1,130 @@
+//! Benchmark workloads shared by the criterion bench (`benches/prove.rs`) and
+//! `prover-node bench`: a pre-state of funded accounts and a batch of transfers.
+
+use alloy_primitives::Address;
+use ctm_core::{GenesisConfig, MemoryStore, Op, Rules, StateTree, apply};
+
+use crate::witness::{BatchContext, Block};
+
+/// Tree depth of every preset.
+pub const DEPTH: u8 = 32;
+
+/// The `i`-th benchmark account.
+pub fn account(i: u64) -> Address {
+    let mut b = [0u8; 20];
+    b[..8].copy_from_slice(&(i.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1).to_be_bytes());
+    b[12..].copy_from_slice(&i.to_be_bytes());
+    Address::from(b)
+}
+
+/// Rules of the `computronium` preset with minting allowed (for the genesis of the workload).
+pub fn rules() -> Rules {
+    let mut r = match GenesisConfig::preset("computronium") {
+        Ok(cfg) => Rules::from_config(&cfg),
+        Err(e) => unreachable!("the built-in preset parses: {e}"),
+    };
+    r.allow_mint = true;
+    r
+}
+
+/// A batch of `transfers` transfers among `accounts` pre-funded accounts.
+pub struct Workload {
+    /// The pre-state.
+    pub tree: StateTree<MemoryStore>,
+    /// Rules.
+    pub rules: Rules,
+    /// The batch's blocks.
+    pub blocks: Vec<Block>,
+    /// The L1 context.
+    pub ctx: BatchContext,
+}
+
+/// Builds a transfer workload: account `i` sends to account `(7i + 3) mod accounts`, amounts
+/// vary; `blocks` blocks of equal size.
+pub fn transfers(
+    transfers: usize,
+    accounts: usize,
+    blocks: usize,
+) -> Result<Workload, ctm_core::ApplyError> {
+    let rules = rules();
+    let accounts = accounts.max(2) as u64;
+    let mut tree = match StateTree::in_memory(DEPTH) {
+        Ok(t) => t,
+        Err(e) => unreachable!("depth 32 is valid: {e}"),
+    };
+    let mints: Vec<Op> =
+        (0..accounts).map(|i| Op::Mint { to: account(i), amount: 1_000_000_000_000 }).collect();
+    apply(&mut tree, &rules, 1, &mints)?;
+    let ops: Vec<Op> = (0..transfers as u64)
+        .map(|k| {
+            let from = k % accounts;
+            let to = (7 * from + 3 + k / accounts) % accounts;
+            let to = if to == from { (to + 1) % accounts } else { to };
+            Op::Transfer { from: account(from), to: account(to), amount: u128::from(k % 997 + 1) }
+        })
+        .collect();
+    let per = ops.len().div_ceil(blocks.max(1)).max(1);
+    let blocks = ops
+        .chunks(per)
+        .enumerate()
+        .map(|(i, c)| Block { timestamp: 10 + i as u64, ops: c.to_vec() })
+        .collect();
+    let ctx = BatchContext {
+        l2_chain_id: 71117,
+        batch_index: 1,
+        batch_data: b"bench".to_vec(),
+        ..Default::default()
+    };
+    Ok(Workload { tree, rules, blocks, ctx })
+}
+
+/// One measured proof of a transfer batch.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct BenchRow {
+    /// Transfers in the batch.
+    pub transfers: usize,
+    /// Leaf updates.
+    pub updates: usize,
+    /// Trace height.
+    pub rows: usize,
+    /// Witness generation, seconds.
+    pub witness_s: f64,
+    /// Trace generation + STARK proving, seconds.
+    pub prove_s: f64,
+    /// Transfers per second of `prove_s`.
+    pub transfers_per_s: f64,
+    /// Verification, milliseconds.
+    pub verify_ms: f64,
+    /// JSON-encoded proof size in bytes.
+    pub proof_json_bytes: usize,
+    /// Conjectured security bits.
+    pub security_bits: usize,
+}
+
+/// Builds, proves and verifies a batch of `transfers` transfers (among `transfers` accounts).
+pub fn measure(transfers: usize, fri: &crate::FriConfig) -> crate::Result<BenchRow> {
+    use std::time::Instant;
+    let wl = self::transfers(transfers, transfers.max(2), 4)
+        .map_err(|e| crate::ProverError::Stark(format!("workload: {e}")))?;
+    let t = Instant::now();
+    let (w, _) = crate::build_witness(&wl.tree, &wl.rules, &wl.blocks, &wl.ctx)?;
+    let witness_s = t.elapsed().as_secs_f64();
+    let cfg = crate::evm_config(fri);
+    let t = Instant::now();
+    let proof = crate::prove(&cfg, fri, &w, |_| {})?;
+    let prove_s = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    crate::verify(&cfg, fri, w.depth, &w.public, &proof)?;
+    let verify_ms = t.elapsed().as_secs_f64() * 1e3;
+    Ok(BenchRow {
+        transfers,
+        updates: w.updates.len(),
+        rows: crate::trace::trace_height(&w),
+        witness_s,
+        prove_s,
+        transfers_per_s: transfers as f64 / prove_s,
+        verify_ms,
+        proof_json_bytes: serde_json::to_vec(&proof)?.len(),
+        security_bits: fri.conjectured_security_bits(),
+    })
+}

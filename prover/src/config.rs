@@ -1,0 +1,97 @@
+//! FRI parameters and the EVM-friendly concrete configuration (../shared/PLONKY3.md): KoalaBear
+//! with its degree-4 extension, keccak-256 Merkle commitments (`Keccak256Hash` bytes,
+//! `SerializingHasher` rows, `CompressionFunctionFromHasher<_, 2, 32>` nodes, cap height 0) and
+//! the keccak `SerializingChallenger32`. The prover itself is generic over
+//! `StarkGenericConfig`; [`EvmConfig`] is the one the binary, benches and tests use.
+
+use ctm_core::hash::Felt;
+use p3_challenger::{HashChallenger, SerializingChallenger32};
+use p3_commit::ExtensionMmcs;
+use p3_dft::Radix2DitParallel;
+use p3_field::extension::BinomialExtensionField;
+use p3_fri::{FriParameters, TwoAdicFriPcs};
+use p3_keccak::Keccak256Hash;
+use p3_merkle_tree::MerkleTreeMmcs;
+use p3_symmetric::{CompressionFunctionFromHasher, SerializingHasher};
+use p3_uni_stark::StarkConfig;
+use serde::{Deserialize, Serialize};
+
+/// FRI parameters of a proof.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FriConfig {
+    /// log2 of the blowup factor (≥ 1: the AIR has degree-3 constraints).
+    pub log_blowup: usize,
+    /// Number of FRI queries.
+    pub num_queries: usize,
+    /// Proof-of-work bits before the queries.
+    pub pow_bits: usize,
+}
+
+impl Default for FriConfig {
+    /// Blowup 2, 100 queries, 16 PoW bits: 116 conjectured bits.
+    fn default() -> Self {
+        Self { log_blowup: 1, num_queries: 100, pow_bits: 16 }
+    }
+}
+
+/// The smallest conjectured security [`FriConfig::validate`] accepts.
+pub const MIN_SECURITY_BITS: usize = 100;
+
+impl FriConfig {
+    /// Blowup 8, 33 queries, 16 PoW bits (115 conjectured bits): a smaller proof, slower prover.
+    pub fn high_blowup() -> Self {
+        Self { log_blowup: 3, num_queries: 33, pow_bits: 16 }
+    }
+
+    /// Conjectured (ethSTARK-style) security in bits: `log_blowup · num_queries + pow_bits`.
+    /// Not a proven bound (Plonky3's `ProvenSecurity` is far lower for the same parameters).
+    pub fn conjectured_security_bits(&self) -> usize {
+        self.log_blowup * self.num_queries + self.pow_bits
+    }
+
+    /// Refuses parameters the AIR cannot use or below [`MIN_SECURITY_BITS`].
+    pub fn validate(&self) -> Result<(), crate::ProverError> {
+        let bits = self.conjectured_security_bits();
+        if self.log_blowup == 0 || self.log_blowup > 8 || self.pow_bits > 30 {
+            return Err(crate::ProverError::BadFriConfig(
+                "log_blowup must be 1..=8, pow_bits ≤ 30",
+            ));
+        }
+        if bits < MIN_SECURITY_BITS {
+            return Err(crate::ProverError::Insecure { bits, min: MIN_SECURITY_BITS });
+        }
+        Ok(())
+    }
+}
+
+/// Challenge field: the degree-4 binomial extension of KoalaBear (X^4 = 3).
+pub type Challenge = BinomialExtensionField<Felt, 4>;
+type FieldHash = SerializingHasher<Keccak256Hash>;
+type NodeCompress = CompressionFunctionFromHasher<Keccak256Hash, 2, 32>;
+/// Keccak-256 Merkle commitments to base-field matrices.
+pub type ValMmcs = MerkleTreeMmcs<Felt, u8, FieldHash, NodeCompress, 2, 32>;
+type ChallengeMmcs = ExtensionMmcs<Felt, Challenge, ValMmcs>;
+/// The FRI PCS.
+pub type EvmPcs = TwoAdicFriPcs<Felt, Radix2DitParallel<Felt>, ValMmcs, ChallengeMmcs>;
+/// The keccak-256 Fiat–Shamir challenger an EVM verifier replays.
+pub type EvmChallenger = SerializingChallenger32<Felt, HashChallenger<u8, Keccak256Hash, 32>>;
+/// The EVM-verifiable STARK configuration.
+pub type EvmConfig = StarkConfig<EvmPcs, Challenge, EvmChallenger>;
+
+/// Builds the [`EvmConfig`] for `fri`.
+pub fn evm_config(fri: &FriConfig) -> EvmConfig {
+    let mmcs = ValMmcs::new(FieldHash::new(Keccak256Hash), NodeCompress::new(Keccak256Hash), 0);
+    let params = FriParameters {
+        log_blowup: fri.log_blowup,
+        log_final_poly_len: 0,
+        max_log_arity: 1,
+        num_queries: fri.num_queries,
+        batch_proof_of_work_bits: 0,
+        commit_proof_of_work_bits: 0,
+        query_proof_of_work_bits: fri.pow_bits,
+        mmcs: ChallengeMmcs::new(mmcs.clone()),
+    };
+    let pcs = EvmPcs::new(Radix2DitParallel::default(), mmcs, params);
+    let challenger = EvmChallenger::from_hasher(vec![], Keccak256Hash);
+    EvmConfig::new(pcs, challenger)
+}

@@ -1,0 +1,195 @@
+//! `prover-node`: proves Computronium batches. For now it proves and verifies witness files and
+//! benchmarks the prover; watching L1 for committed batches needs the sequencer's batcher, which
+//! does not exist yet.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use clap::{Args, Parser, Subcommand};
+use ctm_prover::{
+    BatchProof, EvmConfig, FriConfig, PublicInputs, Stage, Witness, bench, evm_config,
+};
+use eyre::WrapErr;
+use indicatif::{ProgressBar, ProgressStyle};
+
+#[derive(Parser)]
+#[command(
+    name = "prover-node",
+    version,
+    about = "Computronium batch prover (Plonky3, EVM-verifiable keccak configuration)"
+)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Args, Clone, Copy)]
+struct Fri {
+    /// log2 of the FRI blowup factor (1 = 2×, 3 = 8×).
+    #[arg(long, env = "CTM_PROVER_LOG_BLOWUP", default_value_t = FriConfig::default().log_blowup)]
+    log_blowup: usize,
+    /// Number of FRI queries.
+    #[arg(long, env = "CTM_PROVER_QUERIES", default_value_t = FriConfig::default().num_queries)]
+    queries: usize,
+    /// Proof-of-work bits before the FRI queries.
+    #[arg(long, env = "CTM_PROVER_POW_BITS", default_value_t = FriConfig::default().pow_bits)]
+    pow_bits: usize,
+}
+
+impl Fri {
+    fn config(self) -> FriConfig {
+        FriConfig {
+            log_blowup: self.log_blowup,
+            num_queries: self.queries,
+            pow_bits: self.pow_bits,
+        }
+    }
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Prove a witness file (JSON, as written by `example-witness` or the witness library).
+    Prove {
+        /// Witness JSON file.
+        #[arg(long)]
+        witness: PathBuf,
+        /// Where to write the proof (JSON).
+        #[arg(long)]
+        out: PathBuf,
+        #[command(flatten)]
+        fri: Fri,
+    },
+    /// Verify a proof file.
+    Verify {
+        /// Proof JSON file.
+        #[arg(long)]
+        proof: PathBuf,
+        /// The L1 public inputs (JSON); without it the proof's own copy is used, which only
+        /// checks self-consistency.
+        #[arg(long)]
+        public: Option<PathBuf>,
+        /// State-tree depth the verifier expects.
+        #[arg(long, default_value_t = bench::DEPTH)]
+        depth: u8,
+        #[command(flatten)]
+        fri: Fri,
+    },
+    /// Write the witness of a synthetic transfer batch (for trying `prove`).
+    ExampleWitness {
+        /// Number of transfers.
+        #[arg(long, default_value_t = 64)]
+        transfers: usize,
+        /// Where to write the witness (JSON).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Measure proving time, proof size and verification time for transfer batches.
+    Bench {
+        /// Batch sizes in transfers, comma-separated.
+        #[arg(long, value_delimiter = ',', default_value = "64,128,256,512,1024,2048,4096")]
+        sizes: Vec<usize>,
+        /// Print JSON lines instead of a table.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        fri: Fri,
+    },
+}
+
+fn main() -> eyre::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match Cli::parse().cmd {
+        Cmd::Prove { witness, out, fri } => {
+            let fri = fri.config();
+            let w: Witness =
+                serde_json::from_slice(&std::fs::read(&witness).wrap_err("reading the witness")?)
+                    .wrap_err("parsing the witness")?;
+            println!(
+                "conjectured security: {} bits (log_blowup·queries + pow)",
+                fri.conjectured_security_bits()
+            );
+            let bar = ProgressBar::new_spinner().with_style(ProgressStyle::default_spinner());
+            bar.enable_steady_tick(std::time::Duration::from_millis(120));
+            let t = Instant::now();
+            let proof = ctm_prover::prove(&evm_config(&fri), &fri, &w, |s| match s {
+                Stage::Trace { rows } => bar.set_message(format!("trace: {rows} rows")),
+                Stage::Prove => bar.set_message("proving"),
+                Stage::Done => bar.finish_with_message("proven"),
+            })?;
+            let bytes = serde_json::to_vec(&proof)?;
+            std::fs::write(&out, &bytes).wrap_err("writing the proof")?;
+            println!(
+                "proved {} updates in {:.2?}; proof {} bytes (JSON) → {}",
+                w.updates.len(),
+                t.elapsed(),
+                bytes.len(),
+                out.display()
+            );
+        }
+        Cmd::Verify { proof, public, depth, fri } => {
+            let fri = fri.config();
+            let p: BatchProof<EvmConfig> =
+                serde_json::from_slice(&std::fs::read(&proof).wrap_err("reading the proof")?)
+                    .wrap_err("parsing the proof")?;
+            let pi: PublicInputs = match public {
+                Some(f) => {
+                    serde_json::from_slice(&std::fs::read(f)?).wrap_err("parsing public inputs")?
+                }
+                None => p.public.clone(),
+            };
+            let t = Instant::now();
+            ctm_prover::verify(&evm_config(&fri), &fri, depth, &pi, &p)?;
+            println!(
+                "valid ({:.2?}); {} conjectured bits",
+                t.elapsed(),
+                fri.conjectured_security_bits()
+            );
+        }
+        Cmd::ExampleWitness { transfers, out } => {
+            let wl = bench::transfers(transfers, transfers.max(2), 4)?;
+            let (w, _) = ctm_prover::build_witness(&wl.tree, &wl.rules, &wl.blocks, &wl.ctx)?;
+            std::fs::write(&out, serde_json::to_vec(&w)?)?;
+            println!("{} updates → {}", w.updates.len(), out.display());
+        }
+        Cmd::Bench { sizes, json, fri } => {
+            let fri = fri.config();
+            if !json {
+                println!(
+                    "FRI log_blowup {} queries {} pow {} → {} conjectured bits",
+                    fri.log_blowup,
+                    fri.num_queries,
+                    fri.pow_bits,
+                    fri.conjectured_security_bits()
+                );
+                println!(
+                    "| transfers | updates | rows | witness s | prove s | transfers/s | verify ms | proof KB (JSON) |"
+                );
+                println!("|---|---|---|---|---|---|---|---|");
+            }
+            for n in sizes {
+                let r = bench::measure(n, &fri)?;
+                if json {
+                    println!("{}", serde_json::to_string(&r)?);
+                } else {
+                    println!(
+                        "| {} | {} | 2^{} | {:.2} | {:.2} | {:.0} | {:.1} | {} |",
+                        r.transfers,
+                        r.updates,
+                        r.rows.trailing_zeros(),
+                        r.witness_s,
+                        r.prove_s,
+                        r.transfers_per_s,
+                        r.verify_ms,
+                        r.proof_json_bytes / 1000
+                    );
+                }
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,260 @@
+//! The L1 Rollup's `PublicInputs` (docs/contracts.md: 13 static ABI words) and the keccak
+//! commitments the prover computes from a batch: deposit-queue rolling hash, withdrawal root,
+//! rejected-deposits hash and slashes hash.
+//!
+//! The proof's public values are the 416-byte `abi.encode(PublicInputs)` as 208 big-endian
+//! 16-bit limbs (each < 2^16 < p), so an EVM verifier derives them from the bytes it already has.
+//! The AIR constrains words 2 and 3 (the state roots) against the trace; the other words are
+//! bound to the proof only through the Fiat–Shamir transcript (see `docs/prover.md`).
+
+use alloy_primitives::{Address, B256, U256, keccak256};
+use ctm_core::hash::Felt;
+use p3_field::PrimeCharacteristicRing;
+use serde::{Deserialize, Serialize};
+
+/// Number of 32-byte words of the encoding.
+pub const WORDS: usize = 13;
+/// Number of public values of the proof (16-bit limbs of the encoding).
+pub const NUM_PUBLIC_VALUES: usize = WORDS * 16;
+/// First public value of `prevStateRoot` (word 2).
+pub const PV_PREV_ROOT: usize = 2 * 16;
+/// First public value of `newStateRoot` (word 3).
+pub const PV_NEW_ROOT: usize = 3 * 16;
+
+/// The Rollup's public inputs of one batch, in ABI order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[allow(missing_docs)] // Field names mirror docs/contracts.md.
+pub struct PublicInputs {
+    pub l2_chain_id: u64,
+    pub batch_index: u64,
+    pub prev_state_root: B256,
+    pub new_state_root: B256,
+    pub batch_data_hash: B256,
+    pub queue_start: u64,
+    pub queue_count: u64,
+    pub queue_hash_start: B256,
+    pub queue_hash_end: B256,
+    pub withdrawal_root: B256,
+    pub fees_burned: u128,
+    pub rejected_deposits_hash: B256,
+    pub slashes_hash: B256,
+}
+
+fn word_u64(v: u64) -> B256 {
+    B256::from(U256::from(v))
+}
+
+impl PublicInputs {
+    /// The 13 words of `abi.encode(PublicInputs)`.
+    pub fn words(&self) -> [B256; WORDS] {
+        [
+            word_u64(self.l2_chain_id),
+            word_u64(self.batch_index),
+            self.prev_state_root,
+            self.new_state_root,
+            self.batch_data_hash,
+            word_u64(self.queue_start),
+            word_u64(self.queue_count),
+            self.queue_hash_start,
+            self.queue_hash_end,
+            self.withdrawal_root,
+            B256::from(U256::from(self.fees_burned)),
+            self.rejected_deposits_hash,
+            self.slashes_hash,
+        ]
+    }
+
+    /// `abi.encode(PublicInputs)`: 416 bytes.
+    pub fn abi_encode(&self) -> Vec<u8> {
+        self.words().iter().flat_map(|w| w.0).collect()
+    }
+
+    /// The proof's public values: the encoding as big-endian 16-bit limbs.
+    pub fn to_field_elements(&self) -> Vec<Felt> {
+        self.abi_encode()
+            .chunks_exact(2)
+            .map(|c| Felt::from_u32(u32::from(u16::from_be_bytes([c[0], c[1]]))))
+            .collect()
+    }
+
+    /// Names of the fields where `self` and `other` differ.
+    pub fn diff(&self, other: &PublicInputs) -> Vec<&'static str> {
+        const NAMES: [&str; WORDS] = [
+            "l2ChainId",
+            "batchIndex",
+            "prevStateRoot",
+            "newStateRoot",
+            "batchDataHash",
+            "queueStart",
+            "queueCount",
+            "queueHashStart",
+            "queueHashEnd",
+            "withdrawalRoot",
+            "feesBurned",
+            "rejectedDepositsHash",
+            "slashesHash",
+        ];
+        let (a, b) = (self.words(), other.words());
+        (0..WORDS).filter(|&i| a[i] != b[i]).map(|i| NAMES[i]).collect()
+    }
+}
+
+/// One entry of the L1→L2 queue, as in the Rollup's `QueueEntryAdded` event.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct QueueEntry {
+    /// Queue index.
+    pub index: u64,
+    /// 0 deposit, 1 message.
+    pub kind: u8,
+    /// L1 sender.
+    pub l1_sender: Address,
+    /// L2 recipient or target.
+    pub l2_target: Address,
+    /// Amount (0 for messages).
+    pub amount: u128,
+    /// `keccak256(data)` for messages, zero for deposits.
+    pub data_hash: B256,
+    /// L1 block timestamp of the enqueue.
+    pub timestamp: u64,
+}
+
+impl QueueEntry {
+    /// `keccak256(abi.encode(uint64 i, uint8 kind, address, address, uint256, bytes32, uint64))`.
+    pub fn hash(&self) -> B256 {
+        let mut buf = Vec::with_capacity(7 * 32);
+        buf.extend_from_slice(&word_u64(self.index).0);
+        buf.extend_from_slice(&word_u64(u64::from(self.kind)).0);
+        buf.extend_from_slice(&self.l1_sender.into_word().0);
+        buf.extend_from_slice(&self.l2_target.into_word().0);
+        buf.extend_from_slice(&B256::from(U256::from(self.amount)).0);
+        buf.extend_from_slice(&self.data_hash.0);
+        buf.extend_from_slice(&word_u64(self.timestamp).0);
+        keccak256(&buf)
+    }
+}
+
+/// `H_{i+1} = keccak256(abi.encode(H_i, entryHash_i))` folded over `entries`.
+pub fn fold_queue_hash(start: B256, entries: &[QueueEntry]) -> B256 {
+    entries.iter().fold(start, |h, e| {
+        let mut buf = [0u8; 64];
+        buf[..32].copy_from_slice(&h.0);
+        buf[32..].copy_from_slice(&e.hash().0);
+        keccak256(buf)
+    })
+}
+
+/// One L2→L1 withdrawal of a batch.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Withdrawal {
+    /// L1 recipient.
+    pub recipient: Address,
+    /// Amount.
+    pub amount: u128,
+}
+
+/// `keccak256(abi.encode(uint256 i, address recipient, uint256 amount))`.
+pub fn withdrawal_leaf(index: u64, w: &Withdrawal) -> B256 {
+    let mut buf = Vec::with_capacity(96);
+    buf.extend_from_slice(&word_u64(index).0);
+    buf.extend_from_slice(&w.recipient.into_word().0);
+    buf.extend_from_slice(&B256::from(U256::from(w.amount)).0);
+    keccak256(&buf)
+}
+
+/// The batch's withdrawal root: leaves padded with zero words to a power of two, parents
+/// `keccak256(left ‖ right)`; one leaf is its own root, none gives `0x0`.
+pub fn withdrawal_root(withdrawals: &[Withdrawal]) -> B256 {
+    if withdrawals.is_empty() {
+        return B256::ZERO;
+    }
+    let mut level: Vec<B256> =
+        withdrawals.iter().enumerate().map(|(i, w)| withdrawal_leaf(i as u64, w)).collect();
+    level.resize(level.len().next_power_of_two(), B256::ZERO);
+    while level.len() > 1 {
+        level = level
+            .chunks_exact(2)
+            .map(|p| {
+                let mut buf = [0u8; 64];
+                buf[..32].copy_from_slice(&p[0].0);
+                buf[32..].copy_from_slice(&p[1].0);
+                keccak256(buf)
+            })
+            .collect();
+    }
+    level[0]
+}
+
+/// `keccak256(abi.encodePacked(uint64[] rejected))`: each index as a 32-byte word.
+pub fn rejected_deposits_hash(rejected: &[u64]) -> B256 {
+    let buf: Vec<u8> = rejected.iter().flat_map(|i| word_u64(*i).0).collect();
+    keccak256(&buf)
+}
+
+/// A stake slash carried by a batch (the Rollup's `Slash`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Slash {
+    /// Slashed staker.
+    pub account: Address,
+    /// Stake role.
+    pub role: u8,
+    /// Amount.
+    pub amount: u128,
+    /// Reporter (zero: all burned).
+    pub reporter: Address,
+}
+
+/// keccak256 of the concatenated `abi.encode(account, uint8 role, amount, reporter)`.
+pub fn slashes_hash(slashes: &[Slash]) -> B256 {
+    let mut buf = Vec::with_capacity(slashes.len() * 128);
+    for s in slashes {
+        buf.extend_from_slice(&s.account.into_word().0);
+        buf.extend_from_slice(&word_u64(u64::from(s.role)).0);
+        buf.extend_from_slice(&B256::from(U256::from(s.amount)).0);
+        buf.extend_from_slice(&s.reporter.into_word().0);
+    }
+    keccak256(&buf)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encoding_matches_the_solidity_vector() {
+        // test/Rollup.t.sol::testPublicInputsEncodingVector: fields 71117, 7, 1, 2, …, 11.
+        let w = |v: u64| B256::from(U256::from(v));
+        let pi = PublicInputs {
+            l2_chain_id: 71117,
+            batch_index: 7,
+            prev_state_root: w(1),
+            new_state_root: w(2),
+            batch_data_hash: w(3),
+            queue_start: 4,
+            queue_count: 5,
+            queue_hash_start: w(6),
+            queue_hash_end: w(7),
+            withdrawal_root: w(8),
+            fees_burned: 9,
+            rejected_deposits_hash: w(10),
+            slashes_hash: w(11),
+        };
+        let words = pi.words();
+        assert_eq!(words[0], w(71117));
+        for (i, word) in words.iter().enumerate().skip(1) {
+            assert_eq!(*word, w(if i == 1 { 7 } else { i as u64 - 1 }));
+        }
+        assert_eq!(pi.to_field_elements().len(), NUM_PUBLIC_VALUES);
+    }
+
+    #[test]
+    fn empty_lists_hash_to_keccak_of_nothing() {
+        let empty = keccak256([]);
+        assert_eq!(rejected_deposits_hash(&[]), empty);
+        assert_eq!(slashes_hash(&[]), empty);
+        assert_eq!(withdrawal_root(&[]), B256::ZERO);
+        let w = Withdrawal { recipient: Address::repeat_byte(1), amount: 5 };
+        assert_eq!(withdrawal_root(std::slice::from_ref(&w)), withdrawal_leaf(0, &w));
+    }
+}

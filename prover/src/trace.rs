@@ -1,0 +1,321 @@
+//! Trace generation: lays a [`Witness`] out as rows of the [`crate::air::BatchAir`].
+//!
+//! Updates are filled in parallel (each owns a disjoint block of rows); the running-root columns
+//! are then set in one sequential pass, which also checks that the intermediate roots chain from
+//! the public previous root to the public new root. A witness that does not fit the AIR (wrong
+//! path length, inconsistent account delta, broken root chain) is a typed [`TraceError`].
+
+use ctm_core::codec::Codec;
+use ctm_core::hash::{DIGEST_ELEMS, Digest, Felt, WIDTH as PW, bytes_to_limbs};
+use ctm_core::state::{Account, StateKey};
+use ctm_core::tree::Leaf;
+use p3_field::{PrimeCharacteristicRing, PrimeField32};
+use p3_matrix::dense::RowMajorMatrix;
+use p3_maybe_rayon::prelude::*;
+
+use crate::layout::*;
+use crate::poseidon2::{self, OUT};
+use crate::witness::{LeafUpdate, Witness};
+
+/// Why a witness cannot be laid out.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum TraceError {
+    /// Depth outside what the AIR supports.
+    #[error("unsupported tree depth {0}")]
+    Depth(u8),
+    /// A path of the wrong length.
+    #[error("update {0}: wrong number of siblings")]
+    PathLength(usize),
+    /// An account update whose leaves or delta are inconsistent.
+    #[error("update {0}: inconsistent account update ({1})")]
+    Account(usize, &'static str),
+    /// A transfer link not followed by a matching credit.
+    #[error("update {0}: linked debit not followed by its credit")]
+    Link(usize),
+    /// The intermediate roots do not chain.
+    #[error("update {0}: old root does not match the previous root")]
+    RootChain(usize),
+    /// A root in the public inputs is not 8 canonical field elements.
+    #[error("public state root is not canonical")]
+    BadPublicRoot,
+}
+
+struct Lane {
+    limbs: Vec<Felt>,
+    chunks: usize,
+    val: bool,
+    tomb: bool,
+    account: Account,
+}
+
+fn lane(leaf: &Option<Leaf>) -> Lane {
+    let mut limbs = Vec::new();
+    if let Some(l) = leaf {
+        bytes_to_limbs(&l.key, &mut limbs);
+        bytes_to_limbs(&l.value, &mut limbs);
+    }
+    let tomb = leaf.as_ref().is_some_and(|l| l.value.is_empty());
+    let account =
+        leaf.as_ref().and_then(|l| Account::from_bytes(&l.value).ok()).unwrap_or_default();
+    Lane { chunks: limbs.len().div_ceil(8), limbs, val: leaf.is_some() && !tomb, tomb, account }
+}
+
+fn limbs_be(v: u128, n: usize) -> Vec<u32> {
+    (0..n).map(|j| ((v >> (16 * (n - 1 - j))) & 0xffff) as u32).collect()
+}
+
+/// Account-specific values of an update's first row.
+struct AcctRow {
+    key: Vec<Felt>,
+    rq: Vec<u32>,
+    carries: Vec<u32>,
+    ncarries: Vec<u32>,
+    sign: Felt,
+    bump: bool,
+    link: bool,
+}
+
+fn account_row(
+    i: usize,
+    u: &LeafUpdate,
+    a: &Lane,
+    b: &Lane,
+    strict: bool,
+) -> Result<Option<AcctRow>, TraceError> {
+    let Some(delta) = u.account else { return Ok(None) };
+    let bad = |why| TraceError::Account(i, why);
+    let key = u.old.as_ref().or(u.new.as_ref()).map(|l| l.key.clone()).ok_or(bad("no leaf"))?;
+    let is_account = matches!(StateKey::from_bytes(&key), Ok(StateKey::Account(_)));
+    let same_key = [&u.old, &u.new].iter().all(|l| l.as_ref().is_none_or(|l| l.key == key));
+    let well_formed = [(&u.old, a), (&u.new, b)]
+        .iter()
+        .all(|(l, ln)| l.as_ref().is_none_or(|l| ln.tomb || Account::from_bytes(&l.value).is_ok()));
+    if !is_account || !same_key || !well_formed {
+        return Err(bad("not the same account key in both leaves"));
+    }
+    let (old, new) = (a.account.clone(), b.account.clone());
+    let expect = if delta.credit {
+        old.balance.checked_add(delta.amount)
+    } else {
+        old.balance.checked_sub(delta.amount)
+    };
+    let nonce_ok = Some(new.nonce) == old.nonce.checked_add(u64::from(delta.bump));
+    if strict && (expect != Some(new.balance) || !nonce_ok) {
+        return Err(bad("balance or nonce change does not match the delta"));
+    }
+    let (ob, nb, am) =
+        (limbs_be(old.balance, 8), limbs_be(new.balance, 8), limbs_be(delta.amount, 8));
+    let mut carries = [0u32; 9];
+    for j in (0..8).rev() {
+        let c = carries[j + 1];
+        carries[j] =
+            if delta.credit { (ob[j] + am[j] + c) >> 16 } else { u32::from(ob[j] < am[j] + c) };
+        carries[j] &= 1;
+    }
+    let (on, nn) = (limbs_be(u128::from(old.nonce), 4), limbs_be(u128::from(new.nonce), 4));
+    let mut ncarries = [0u32; 5];
+    ncarries[4] = u32::from(delta.bump);
+    for j in (0..4).rev() {
+        ncarries[j] = (on[j] + ncarries[j + 1]) >> 16;
+    }
+    let mut kl = Vec::new();
+    bytes_to_limbs(&key, &mut kl);
+    let tag = kl[0].as_canonical_u32().wrapping_sub(256);
+    let mut rq = am.clone();
+    rq.extend([tag * 256, tag]);
+    rq.extend(ob.iter().chain(&nb).chain(&on).chain(&nn));
+    Ok(Some(AcctRow {
+        key: kl,
+        rq,
+        carries: carries[1..8].to_vec(),
+        ncarries: ncarries[1..4].to_vec(),
+        sign: if delta.credit { Felt::ONE } else { Felt::NEG_ONE },
+        bump: delta.bump,
+        link: delta.link,
+    }))
+}
+
+fn set_bool(row: &mut [Felt], col: usize, v: bool) {
+    row[col] = Felt::from_bool(v);
+}
+
+/// Fills the rows of one update; returns nothing but the rows.
+fn fill_update(
+    i: usize,
+    u: &LeafUpdate,
+    depth: usize,
+    rows: &mut [Felt],
+    strict: bool,
+) -> Result<(), TraceError> {
+    if u.siblings.len() != depth {
+        return Err(TraceError::PathLength(i));
+    }
+    let (a, b) = (lane(&u.old), lane(&u.new));
+    let acct = account_row(i, u, &a, &b, strict)?;
+    let sponge = if acct.is_some() { ACCOUNT_SPONGE_ROWS } else { a.chunks.max(b.chunks).max(1) };
+    let mut prev = [[Felt::ZERO; PW]; 2];
+    let mut dig = [[Felt::ZERO; DIGEST_ELEMS]; 2];
+    let mut rq: Vec<u32> = acct.as_ref().map_or(vec![0; RQ_LEN], |r| r.rq.clone());
+    for (r, row) in rows.chunks_exact_mut(WIDTH).enumerate() {
+        let is_path = r >= sponge;
+        let level = r.wrapping_sub(sponge);
+        let bit = is_path && (u.slot >> level) & 1 == 1;
+        for (k, (ln, base, act_col, dcol)) in
+            [(&a, LANE_A, ACT_A, D_A), (&b, LANE_B, ACT_B, D_B)].into_iter().enumerate()
+        {
+            let mut input = [Felt::ZERO; PW];
+            let active = !is_path && r < ln.chunks;
+            if active {
+                let chunk = &ln.limbs[8 * r..ln.limbs.len().min(8 * r + 8)];
+                input[..chunk.len()].copy_from_slice(chunk);
+                if r == 0 {
+                    input[8] = Felt::ONE;
+                    input[9] = Felt::from_usize(ln.limbs.len());
+                } else {
+                    input[8..].copy_from_slice(&prev[k][8..]);
+                }
+            } else if is_path {
+                let sib = &u.siblings[level].0;
+                let (l, rr) = if bit { (sib, &dig[k]) } else { (&dig[k], sib) };
+                input[..8].copy_from_slice(l);
+                input[8..].copy_from_slice(rr);
+            }
+            let out = poseidon2::fill(&mut row[base..base + poseidon2::PERM_COLS], input);
+            if is_path || (active && r + 1 == ln.chunks) {
+                dig[k].copy_from_slice(&out[..8]);
+            }
+            row[dcol..dcol + 8].copy_from_slice(&dig[k]);
+            set_bool(row, act_col, active);
+            prev[k] = out;
+        }
+        set_bool(row, IS_UPD, true);
+        set_bool(row, FIRST, r == 0);
+        set_bool(row, SP, !is_path);
+        set_bool(row, PATH, is_path);
+        set_bool(row, LAST, r + 1 == sponge + depth);
+        set_bool(row, R1, r == 1);
+        set_bool(row, R2, r == 2);
+        set_bool(row, BIT, bit);
+        row[LEVEL] = if is_path { Felt::from_usize(level) } else { Felt::ZERO };
+        row[SIGN] = Felt::ONE;
+        if let Some(ar) = &acct {
+            set_bool(row, ACCT, true);
+            set_bool(row, AF, r == 0);
+            set_bool(row, VAL_A, a.val);
+            set_bool(row, TOMB_A, a.tomb);
+            set_bool(row, VAL_B, b.val);
+            set_bool(row, TOMB_B, b.tomb);
+            row[SIGN] = ar.sign;
+            set_bool(row, BUMP, ar.bump);
+            set_bool(row, LINK, ar.link);
+            row[KEY..KEY + KEY_LIMBS].copy_from_slice(&ar.key);
+            for j in 0..8 {
+                row[AMT + j] = Felt::from_u32(ar.rq[j]);
+            }
+            if r == 0 {
+                for (j, c) in ar.carries.iter().enumerate() {
+                    row[CARRY + j] = Felt::from_u32(*c);
+                }
+                for (j, c) in ar.ncarries.iter().enumerate() {
+                    row[NCARRY + j] = Felt::from_u32(*c);
+                }
+            }
+        }
+        for (j, v) in rq.iter().enumerate() {
+            row[RQ + j] = Felt::from_u32(*v);
+        }
+        for k in 0..2 {
+            for bit in 0..16 {
+                row[BITS + 16 * k + bit] = Felt::from_u32((rq[k] >> bit) & 1);
+            }
+        }
+        rq.drain(..2);
+        rq.extend([0, 0]);
+    }
+    Ok(())
+}
+
+/// Rows an update occupies.
+fn update_rows(u: &LeafUpdate, depth: usize) -> usize {
+    let n = |l: &Option<Leaf>| {
+        l.as_ref().map_or(0, |l| (l.key.len().div_ceil(2) + l.value.len().div_ceil(2)).div_ceil(8))
+    };
+    let sponge =
+        if u.account.is_some() { ACCOUNT_SPONGE_ROWS } else { n(&u.old).max(n(&u.new)).max(1) };
+    sponge + depth
+}
+
+/// Number of trace rows (a power of two, at least one padding row) for a witness.
+pub fn trace_height(w: &Witness) -> usize {
+    let used: usize = w.updates.iter().map(|u| update_rows(u, usize::from(w.depth))).sum();
+    (used + 1).next_power_of_two().max(16)
+}
+
+/// Builds the trace of a witness, refusing account updates whose delta does not match their
+/// leaves and broken transfer links or root chains.
+pub fn generate_trace(w: &Witness) -> Result<RowMajorMatrix<Felt>, TraceError> {
+    build(w, true)
+}
+
+/// Like [`generate_trace`] but lays out inconsistent account deltas and links as they are: for
+/// tests that show the AIR itself rejects them.
+#[doc(hidden)]
+pub fn generate_trace_unchecked(w: &Witness) -> Result<RowMajorMatrix<Felt>, TraceError> {
+    build(w, false)
+}
+
+fn build(w: &Witness, strict: bool) -> Result<RowMajorMatrix<Felt>, TraceError> {
+    let depth = usize::from(w.depth);
+    if crate::air::BatchAir::new(w.depth).is_none() {
+        return Err(TraceError::Depth(w.depth));
+    }
+    let prev = Digest::from_bytes32(&w.public.prev_state_root).ok_or(TraceError::BadPublicRoot)?;
+    let new = Digest::from_bytes32(&w.public.new_state_root).ok_or(TraceError::BadPublicRoot)?;
+    let height = trace_height(w);
+    let mut values = Felt::zero_vec(height * WIDTH);
+    let mut blocks: Vec<(usize, &LeafUpdate, &mut [Felt])> = Vec::with_capacity(w.updates.len());
+    let mut rest: &mut [Felt] = &mut values;
+    for (i, u) in w.updates.iter().enumerate() {
+        let (head, tail) = rest.split_at_mut(update_rows(u, depth) * WIDTH);
+        blocks.push((i, u, head));
+        rest = tail;
+    }
+    let pad_start = height * WIDTH - rest.len();
+    blocks.into_par_iter().try_for_each(|(i, u, rows)| fill_update(i, u, depth, rows, strict))?;
+    // Padding: valid permutations of zero, sign 1.
+    let mut pad = Felt::zero_vec(WIDTH);
+    let _ = poseidon2::fill(&mut pad[LANE_A..LANE_A + poseidon2::PERM_COLS], [Felt::ZERO; PW]);
+    let _ = poseidon2::fill(&mut pad[LANE_B..LANE_B + poseidon2::PERM_COLS], [Felt::ZERO; PW]);
+    pad[SIGN] = Felt::ONE;
+    for row in values[pad_start..].chunks_exact_mut(WIDTH) {
+        row.copy_from_slice(&pad);
+    }
+    // Running roots and links, sequentially.
+    let mut root = prev.0;
+    let mut start = 0;
+    for (i, u) in w.updates.iter().enumerate() {
+        let n = update_rows(u, depth);
+        let last = (start + n - 1) * WIDTH;
+        if strict && values[last + LANE_A + OUT..last + LANE_A + OUT + 8] != root {
+            return Err(TraceError::RootChain(i));
+        }
+        if let Some(d) = u.account.filter(|d| d.link && strict) {
+            let next = w.updates.get(i + 1).and_then(|n| n.account);
+            if next.is_none_or(|n| !n.credit || n.amount != d.amount) {
+                return Err(TraceError::Link(i));
+            }
+        }
+        for row in values[start * WIDTH..(start + n) * WIDTH].chunks_exact_mut(WIDTH) {
+            row[ROOT..ROOT + 8].copy_from_slice(&root);
+        }
+        root.copy_from_slice(&values[last + LANE_B + OUT..last + LANE_B + OUT + 8]);
+        start += n;
+    }
+    if strict && root != new.0 {
+        return Err(TraceError::RootChain(w.updates.len()));
+    }
+    for row in values[pad_start..].chunks_exact_mut(WIDTH) {
+        row[ROOT..ROOT + 8].copy_from_slice(&root);
+    }
+    Ok(RowMajorMatrix::new(values, WIDTH))
+}

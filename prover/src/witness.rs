@@ -1,0 +1,405 @@
+//! Witness generation: replays a batch's blocks with ctm-core's own [`Executor`] and state tree,
+//! and records every state-leaf change as a single-leaf Merkle update
+//! `(slot, old leaf, new leaf, siblings)` whose intermediate roots chain `prev_root → new_root`.
+//!
+//! - Each op is run with [`Executor::try_op`]; its effect on each key is one update (so a `Fee`
+//!   payer's nonce bump and debit are one update). A `Transfer`'s debit is followed by its credit
+//!   and marked as linked; every account change carries its [`AccountDelta`].
+//! - Each block is committed with [`write_block`], exactly as the sequencer does; a key's updates
+//!   use the slot the committed tree gives it, and after each block the witness root must equal
+//!   the committed root (a bug otherwise, reported as [`WitnessError::RootMismatch`]).
+//! - The batch context (L1 queue entries, batch data, rejected deposits, slashes) yields the
+//!   keccak public inputs; deposits must match the queue and, if given, the expected L1 public
+//!   inputs must match.
+
+use std::collections::{HashMap, HashSet};
+
+use alloy_primitives::{B256, keccak256};
+use ctm_core::codec::Codec;
+use ctm_core::state::{Account, StateKey, Totals};
+use ctm_core::tree::Leaf;
+use ctm_core::{
+    Digest, Executor, MemoryStore, Op, OpError, Rules, StateTree, TreeError, TreeStore, write_block,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::public::{self, PublicInputs, QueueEntry, Slash, Withdrawal};
+use crate::shadow::Shadow;
+
+/// One block of a batch.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Block {
+    /// Block timestamp.
+    pub timestamp: u64,
+    /// The block's ops in order.
+    pub ops: Vec<Op>,
+}
+
+/// What L1 knows about the batch besides its ops.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BatchContext {
+    /// L2 chain id.
+    pub l2_chain_id: u64,
+    /// 1-based batch index.
+    pub batch_index: u64,
+    /// The batch data posted to L1 (its keccak is the data commitment).
+    #[serde(with = "hex_bytes")]
+    pub batch_data: Vec<u8>,
+    /// First queue index consumed.
+    pub queue_start: u64,
+    /// `H_queueStart`.
+    pub queue_hash_start: B256,
+    /// The consumed queue entries, in order from `queue_start`.
+    pub queue: Vec<QueueEntry>,
+    /// Queue indices of consumed deposits that L2 refused (strictly increasing).
+    pub rejected_deposits: Vec<u64>,
+    /// Slashes carried by the batch.
+    pub slashes: Vec<Slash>,
+    /// The public inputs L1 committed, if known: the witness is refused unless they match.
+    pub expected: Option<PublicInputs>,
+}
+
+mod hex_bytes {
+    pub(super) fn serialize<S: serde::Serializer>(b: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&format!("0x{}", hex::encode(b)))
+    }
+    pub(super) fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let s: String = serde::Deserialize::deserialize(d)?;
+        hex::decode(s.trim_start_matches("0x")).map_err(serde::de::Error::custom)
+    }
+}
+
+/// The constrained effect of an update on an account leaf.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountDelta {
+    /// Balance increases (`true`) or decreases by `amount`.
+    pub credit: bool,
+    /// Balance change.
+    pub amount: u128,
+    /// Nonce increases by one.
+    pub bump: bool,
+    /// A transfer debit whose amount the next update credits.
+    pub link: bool,
+}
+
+/// One single-leaf update of the state tree.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeafUpdate {
+    /// Index of the op (in the whole batch) that caused it.
+    pub op: usize,
+    /// The slot.
+    pub slot: u64,
+    /// Leaf before (`None`: empty slot).
+    pub old: Option<Leaf>,
+    /// Leaf after.
+    pub new: Option<Leaf>,
+    /// Siblings from the leaf level up, shared by the old and the new path.
+    pub siblings: Vec<Digest>,
+    /// For account leaves: the balance/nonce change the AIR constrains.
+    pub account: Option<AccountDelta>,
+}
+
+/// Everything the prover needs for one batch.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Witness {
+    /// Tree depth.
+    pub depth: u8,
+    /// The L1 public inputs of the batch.
+    pub public: PublicInputs,
+    /// The leaf updates in order.
+    pub updates: Vec<LeafUpdate>,
+}
+
+/// Why a batch has no witness.
+#[derive(Debug, thiserror::Error)]
+pub enum WitnessError {
+    /// An op does not apply (overdraft, bad nonce, …).
+    #[error("block {block}, op {op}: {source}")]
+    Op {
+        /// Block index.
+        block: usize,
+        /// Op index in the batch.
+        op: usize,
+        /// Why.
+        source: OpError,
+    },
+    /// The state tree failed.
+    #[error("state tree: {0}")]
+    Tree(#[from] TreeError),
+    /// A nonce moved by more than one in one op (not expressible in the AIR).
+    #[error("op {op}: nonce moved from {old} to {new}")]
+    NonceJump {
+        /// Op index.
+        op: usize,
+        /// Old nonce.
+        old: u64,
+        /// New nonce.
+        new: u64,
+    },
+    /// Two keys use the same slot within one block (a freed slot reused): not supported yet.
+    #[error("block {block}: slot {slot} is used by two keys")]
+    SlotReuse {
+        /// Block index.
+        block: usize,
+        /// The slot.
+        slot: u64,
+    },
+    /// No free slot in a key's probe window.
+    #[error("op {op}: no slot for a key created and removed in one block")]
+    NoSlot {
+        /// Op index.
+        op: usize,
+    },
+    /// The ops and the L1 queue disagree.
+    #[error("deposit queue: {0}")]
+    Queue(String),
+    /// The computed public inputs differ from L1's.
+    #[error("public inputs differ from L1 in {0:?}")]
+    PublicInputMismatch(Vec<&'static str>),
+    /// The witness does not reproduce the committed root (a prover bug).
+    #[error("witness root {got} != committed root {expected} after block {block}")]
+    RootMismatch {
+        /// Block index.
+        block: usize,
+        /// The tree's root.
+        expected: Digest,
+        /// The witness's root.
+        got: Digest,
+    },
+}
+
+struct Change {
+    op: usize,
+    key: StateKey,
+    old: Option<Vec<u8>>,
+    new: Option<Vec<u8>>,
+    link: bool,
+}
+
+fn account_of(v: &Option<Vec<u8>>) -> Account {
+    v.as_deref().and_then(|b| Account::from_bytes(b).ok()).unwrap_or_default()
+}
+
+fn totals_of(tree: &StateTree<MemoryStore>) -> Result<Totals, TreeError> {
+    Ok(tree.get_value::<Totals>(&StateKey::Totals)?.unwrap_or_default())
+}
+
+/// Replays `blocks` on a copy of `tree` and returns the witness and the post-batch tree.
+pub fn build_witness(
+    tree: &StateTree<MemoryStore>,
+    rules: &Rules,
+    blocks: &[Block],
+    ctx: &BatchContext,
+) -> Result<(Witness, StateTree<MemoryStore>), WitnessError> {
+    let depth = tree.depth();
+    let mut real = StateTree::new(tree.store().clone(), depth)?;
+    let mut shadow = Shadow::new(tree.store(), depth);
+    let prev_root = tree.root();
+    let burned_before = totals_of(tree)?.burned;
+    let mut updates = Vec::new();
+    let mut withdrawals = Vec::new();
+    let mut deposits = Vec::new();
+    let mut op_base = 0;
+    for (bi, block) in blocks.iter().enumerate() {
+        let mut exec = Executor::new(&real, rules.clone(), block.timestamp);
+        let mut current: HashMap<StateKey, Option<Vec<u8>>> = HashMap::new();
+        let mut changes: Vec<Change> = Vec::new();
+        for (oi, op) in block.ops.iter().enumerate() {
+            let op_index = op_base + oi;
+            exec.try_op(op).map_err(|source| WitnessError::Op {
+                block: bi,
+                op: op_index,
+                source,
+            })?;
+            match op {
+                Op::Withdraw { l1_recipient, amount, .. } => {
+                    withdrawals.push(Withdrawal { recipient: *l1_recipient, amount: *amount });
+                }
+                Op::Deposit { to, amount, .. } => deposits.push((op_index, *to, *amount)),
+                _ => {}
+            }
+            let candidates: Vec<StateKey> = match op {
+                Op::Transfer { from, to, .. } => {
+                    vec![StateKey::Account(*from), StateKey::Account(*to)]
+                }
+                Op::Fee { payer, beneficiary, .. } => {
+                    vec![
+                        StateKey::Account(*payer),
+                        StateKey::Account(*beneficiary),
+                        StateKey::Totals,
+                    ]
+                }
+                Op::Deposit { to, .. } | Op::Mint { to, .. } => {
+                    vec![StateKey::Account(*to), StateKey::Totals]
+                }
+                Op::Withdraw { from, .. } => vec![StateKey::Account(*from), StateKey::Totals],
+                // Other ops: every key written so far in the block (O(block writes) per op).
+                _ => exec.writes().keys().copied().collect(),
+            };
+            let mut seen = HashSet::new();
+            let first_change = changes.len();
+            for key in candidates {
+                if !seen.insert(key) {
+                    continue;
+                }
+                let Some(new) = exec.writes().get(&key).cloned() else { continue };
+                let old = match current.get(&key) {
+                    Some(v) => v.clone(),
+                    None => real.get(&key.to_bytes())?,
+                };
+                if old != new {
+                    current.insert(key, new.clone());
+                    changes.push(Change { op: op_index, key, old, new, link: false });
+                }
+            }
+            if let (Op::Transfer { .. }, [debit, credit]) = (op, &mut changes[first_change..]) {
+                let (a, b) = (account_of(&debit.old), account_of(&debit.new));
+                let (c, d) = (account_of(&credit.old), account_of(&credit.new));
+                debit.link = b.balance < a.balance
+                    && d.balance.checked_sub(c.balance) == a.balance.checked_sub(b.balance);
+            }
+        }
+        op_base += block.ops.len();
+        let writes = exec.into_writes();
+        write_block(&mut real, writes)?;
+        emit_block(bi, &real, &mut shadow, changes, &mut updates)?;
+        if shadow.root() != real.root() {
+            return Err(WitnessError::RootMismatch {
+                block: bi,
+                expected: real.root(),
+                got: shadow.root(),
+            });
+        }
+    }
+    let burned = totals_of(&real)?.burned - burned_before;
+    check_queue(ctx, &deposits)?;
+    let public = PublicInputs {
+        l2_chain_id: ctx.l2_chain_id,
+        batch_index: ctx.batch_index,
+        prev_state_root: prev_root.to_bytes32(),
+        new_state_root: real.root().to_bytes32(),
+        batch_data_hash: keccak256(&ctx.batch_data),
+        queue_start: ctx.queue_start,
+        queue_count: ctx.queue.len() as u64,
+        queue_hash_start: ctx.queue_hash_start,
+        queue_hash_end: public::fold_queue_hash(ctx.queue_hash_start, &ctx.queue),
+        withdrawal_root: public::withdrawal_root(&withdrawals),
+        fees_burned: burned,
+        rejected_deposits_hash: public::rejected_deposits_hash(&ctx.rejected_deposits),
+        slashes_hash: public::slashes_hash(&ctx.slashes),
+    };
+    if let Some(expected) = &ctx.expected {
+        let diff = public.diff(expected);
+        if !diff.is_empty() {
+            return Err(WitnessError::PublicInputMismatch(diff));
+        }
+    }
+    Ok((Witness { depth, public, updates }, real))
+}
+
+/// Deposits must credit the consumed, non-rejected deposit entries in order.
+fn check_queue(
+    ctx: &BatchContext,
+    deposits: &[(usize, alloy_primitives::Address, u128)],
+) -> Result<(), WitnessError> {
+    let err = |s: String| Err(WitnessError::Queue(s));
+    for (k, e) in ctx.queue.iter().enumerate() {
+        if e.index != ctx.queue_start + k as u64 {
+            return err(format!(
+                "entry {k} has index {}, expected {}",
+                e.index,
+                ctx.queue_start + k as u64
+            ));
+        }
+    }
+    if !ctx.rejected_deposits.windows(2).all(|w| w[0] < w[1]) {
+        return err("rejected deposits are not strictly increasing".into());
+    }
+    let rejected: HashSet<u64> = ctx.rejected_deposits.iter().copied().collect();
+    for r in &ctx.rejected_deposits {
+        if !ctx.queue.iter().any(|e| e.index == *r && e.kind == 0) {
+            return err(format!("rejected index {r} is not a consumed deposit"));
+        }
+    }
+    let credited: Vec<&QueueEntry> =
+        ctx.queue.iter().filter(|e| e.kind == 0 && !rejected.contains(&e.index)).collect();
+    if credited.len() != deposits.len() {
+        return err(format!(
+            "{} deposit ops for {} credited entries",
+            deposits.len(),
+            credited.len()
+        ));
+    }
+    for (e, (op, to, amount)) in credited.iter().zip(deposits) {
+        if e.l2_target != *to || e.amount != *amount {
+            return err(format!("op {op} does not match queue entry {}", e.index));
+        }
+    }
+    Ok(())
+}
+
+fn leaf_at(tree: &StateTree<MemoryStore>, slot: u64) -> Option<Leaf> {
+    tree.store().leaf(slot).unwrap_or_else(|never| match never {})
+}
+
+/// Places a block's changes in their committed slots and records them as updates.
+fn emit_block(
+    block: usize,
+    post: &StateTree<MemoryStore>,
+    shadow: &mut Shadow<'_>,
+    changes: Vec<Change>,
+    out: &mut Vec<LeafUpdate>,
+) -> Result<(), WitnessError> {
+    let mut slots: HashMap<StateKey, u64> = HashMap::new();
+    let mut owner: HashMap<u64, StateKey> = HashMap::new();
+    let mut last_change: HashMap<StateKey, usize> = HashMap::new();
+    for (i, c) in changes.iter().enumerate() {
+        last_change.insert(c.key, i);
+        if slots.contains_key(&c.key) {
+            continue;
+        }
+        let kb = c.key.to_bytes();
+        let proof = post.prove(&kb)?;
+        let at_end = proof.steps.last().filter(|s| s.leaf.as_ref().is_some_and(|l| l.key == kb));
+        let slot = match (at_end, shadow.find(&kb)) {
+            (Some(step), _) => step.slot,
+            (None, Some(slot)) => slot,
+            (None, None) => {
+                let taken = |s: u64| owner.contains_key(&s) || leaf_at(post, s).is_some();
+                shadow.free_slot(&kb, &taken).ok_or(WitnessError::NoSlot { op: c.op })?
+            }
+        };
+        if owner.insert(slot, c.key).is_some_and(|k| k != c.key) {
+            return Err(WitnessError::SlotReuse { block, slot });
+        }
+        slots.insert(c.key, slot);
+    }
+    for (i, c) in changes.into_iter().enumerate() {
+        let slot = slots[&c.key];
+        let kb = c.key.to_bytes();
+        let new = match &c.new {
+            Some(v) => Some(Leaf { key: kb.clone(), value: v.clone() }),
+            None if last_change[&c.key] == i => leaf_at(post, slot),
+            None => Some(Leaf { key: kb.clone(), value: Vec::new() }),
+        };
+        let old = shadow.leaf(slot);
+        let account = match c.key {
+            StateKey::Account(_) => {
+                let (a, b) = (account_of(&c.old), account_of(&c.new));
+                if b.nonce != a.nonce && b.nonce != a.nonce.wrapping_add(1) {
+                    return Err(WitnessError::NonceJump { op: c.op, old: a.nonce, new: b.nonce });
+                }
+                Some(AccountDelta {
+                    credit: b.balance >= a.balance,
+                    amount: b.balance.abs_diff(a.balance),
+                    bump: b.nonce != a.nonce,
+                    link: c.link,
+                })
+            }
+            _ => None,
+        };
+        let siblings = shadow.set(slot, new.clone());
+        out.push(LeafUpdate { op: c.op, slot, old, new, siblings, account });
+    }
+    Ok(())
+}

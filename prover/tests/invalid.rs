@@ -1,0 +1,184 @@
+//! Invalid batches: the witness generator refuses each one, and a proof over a trace (or public
+//! values) carrying the same fault does not verify.
+
+mod common;
+
+use alloy_primitives::{B256, keccak256};
+use common::*;
+use ctm_core::codec::Codec;
+use ctm_core::state::Account;
+use ctm_core::{Op, OpError};
+use ctm_prover::public::{QueueEntry, Withdrawal, withdrawal_root};
+use ctm_prover::trace::{TraceError, generate_trace, generate_trace_unchecked};
+use ctm_prover::witness::{BatchContext, Block, Witness, WitnessError, build_witness};
+
+fn witness(ops: Vec<Op>, ctx: &BatchContext) -> Result<Witness, WitnessError> {
+    let pre = world(16);
+    build_witness(&pre, &rules(), &[Block { timestamp: T0, ops }], ctx).map(|(w, _)| w)
+}
+
+fn transfer(amount: u128) -> Witness {
+    witness(vec![Op::Transfer { from: actor(0), to: actor(1), amount }], &BatchContext::default())
+        .unwrap()
+}
+
+/// Rewrites update `i`'s new account value and delta (as a cheating prover would).
+fn set_account(w: &mut Witness, i: usize, balance: u128, nonce: u64, credit: bool, amount: u128) {
+    let u = &mut w.updates[i];
+    u.new.as_mut().unwrap().value = Account { balance, nonce }.to_bytes();
+    let d = u.account.as_mut().unwrap();
+    d.credit = credit;
+    d.amount = amount;
+}
+
+/// The faulty witness is refused by `generate_trace`, its unchecked trace violates the AIR, and
+/// a proof of that trace does not verify.
+fn rejected_by_air(w: &Witness) {
+    assert!(generate_trace(w).is_err(), "strict trace generation accepts the fault");
+    let trace = generate_trace_unchecked(w).unwrap();
+    let pv = w.public.to_field_elements();
+    assert!(violates(w, trace.clone(), pv.clone()), "the AIR accepts the fault");
+    assert!(!stark_accepts(w.depth, trace, &pv), "a proof of the faulty trace verifies");
+}
+
+#[test]
+fn overdraft() {
+    let err = witness(
+        vec![Op::Transfer { from: actor(0), to: actor(1), amount: 1_000_001 }],
+        &BatchContext::default(),
+    );
+    assert!(matches!(
+        err,
+        Err(WitnessError::Op { source: OpError::InsufficientBalance { .. }, .. })
+    ));
+    // Cheat: debit 1_000_001 from a balance of 1_000_000, the new balance wrapping around u128.
+    let mut w = transfer(10);
+    set_account(&mut w, 0, 1_000_000u128.wrapping_sub(1_000_001), 0, false, 1_000_001);
+    set_account(&mut w, 1, 2_000_001, 0, true, 1_000_001);
+    rejected_by_air(&w);
+}
+
+#[test]
+fn transfer_credits_more_than_it_debits() {
+    let mut w = transfer(10);
+    set_account(&mut w, 1, 1_000_011, 0, true, 11);
+    assert!(matches!(generate_trace(&w), Err(TraceError::Link(0))));
+    rejected_by_air(&w);
+}
+
+#[test]
+fn wrong_nonce() {
+    let fee = |nonce| Op::Fee { payer: actor(0), nonce, burned: 1, tip: 1, beneficiary: actor(4) };
+    let err = witness(vec![fee(5)], &BatchContext::default());
+    assert!(matches!(err, Err(WitnessError::Op { source: OpError::BadNonce { .. }, .. })));
+    // Cheat: bump the nonce by two.
+    let mut w = witness(vec![fee(0)], &BatchContext::default()).unwrap();
+    set_account(&mut w, 0, 999_998, 2, false, 2);
+    rejected_by_air(&w);
+}
+
+#[test]
+fn wrong_old_root() {
+    let honest = transfer(10);
+    let mut expected = honest.public.clone();
+    expected.prev_state_root = B256::repeat_byte(1);
+    let ctx = BatchContext { expected: Some(expected.clone()), ..Default::default() };
+    let err = witness(vec![Op::Transfer { from: actor(0), to: actor(1), amount: 10 }], &ctx);
+    assert!(matches!(err, Err(WitnessError::PublicInputMismatch(f)) if f == ["prevStateRoot"]));
+    let mut w = honest.clone();
+    w.public.prev_state_root.0[31] ^= 1;
+    assert!(matches!(generate_trace(&w), Err(TraceError::RootChain(0))));
+    let trace = generate_trace(&honest).unwrap();
+    assert!(violates(&w, trace.clone(), w.public.to_field_elements()));
+    assert!(!stark_accepts(16, trace, &w.public.to_field_elements()));
+}
+
+#[test]
+fn wrong_new_root() {
+    let honest = transfer(10);
+    let mut expected = honest.public.clone();
+    expected.new_state_root.0[5] ^= 1;
+    let ctx = BatchContext { expected: Some(expected), ..Default::default() };
+    let err = witness(vec![Op::Transfer { from: actor(0), to: actor(1), amount: 10 }], &ctx);
+    assert!(matches!(err, Err(WitnessError::PublicInputMismatch(f)) if f == ["newStateRoot"]));
+    let mut w = honest.clone();
+    w.public.new_state_root.0[31] ^= 1;
+    assert!(matches!(generate_trace(&w), Err(TraceError::RootChain(2))));
+    let trace = generate_trace(&honest).unwrap();
+    assert!(violates(&w, trace.clone(), w.public.to_field_elements()));
+    assert!(!stark_accepts(16, trace, &w.public.to_field_elements()));
+}
+
+#[test]
+fn data_commitment_mismatch() {
+    let data = b"signed transactions".to_vec();
+    let mut expected = transfer(10).public;
+    expected.batch_data_hash = keccak256(b"other data");
+    let ctx =
+        BatchContext { batch_data: data.clone(), expected: Some(expected), ..Default::default() };
+    let err = witness(vec![Op::Transfer { from: actor(0), to: actor(1), amount: 10 }], &ctx);
+    assert!(matches!(err, Err(WitnessError::PublicInputMismatch(f)) if f == ["batchDataHash"]));
+    // A proof made for the real data does not verify against another commitment: the transcript
+    // binds it. (The AIR does not constrain this word: a prover could make a fresh proof for any
+    // value — see docs/prover.md.)
+    let w = witness(
+        vec![Op::Transfer { from: actor(0), to: actor(1), amount: 10 }],
+        &BatchContext { batch_data: data, ..Default::default() },
+    )
+    .unwrap();
+    let mut other = w.public.clone();
+    other.batch_data_hash = keccak256(b"other data");
+    let (real, fake) = (w.public.to_field_elements(), other.to_field_elements());
+    assert!(stark_accepts(16, generate_trace(&w).unwrap(), &real));
+    assert!(!stark_accepts_with(16, generate_trace(&w).unwrap(), &real, &fake));
+}
+
+#[test]
+fn withdrawal_not_in_the_root() {
+    let ops = vec![Op::Withdraw { from: actor(0), l1_recipient: actor(9), amount: 500 }];
+    let honest = witness(ops.clone(), &BatchContext::default()).unwrap();
+    let real = Withdrawal { recipient: actor(9), amount: 500 };
+    assert_eq!(honest.public.withdrawal_root, withdrawal_root(&[real]));
+    // L1 was told a root without this withdrawal (or with another amount).
+    for root in [B256::ZERO, withdrawal_root(&[Withdrawal { recipient: actor(9), amount: 501 }])] {
+        let mut expected = honest.public.clone();
+        expected.withdrawal_root = root;
+        let ctx = BatchContext { expected: Some(expected.clone()), ..Default::default() };
+        let err = witness(ops.clone(), &ctx);
+        assert!(
+            matches!(err, Err(WitnessError::PublicInputMismatch(f)) if f == ["withdrawalRoot"])
+        );
+        let (real, fake) = (honest.public.to_field_elements(), expected.to_field_elements());
+        assert!(!stark_accepts_with(16, generate_trace(&honest).unwrap(), &real, &fake));
+    }
+}
+
+#[test]
+fn deposits_must_match_the_l1_queue() {
+    let entry = |index, amount| QueueEntry {
+        index,
+        kind: 0,
+        l1_sender: actor(8),
+        l2_target: actor(2),
+        amount,
+        data_hash: B256::ZERO,
+        timestamp: 5,
+    };
+    let ops = vec![Op::Deposit { queue_index: 0, to: actor(2), amount: 70 }];
+    let ok = BatchContext { queue: vec![entry(0, 70)], ..Default::default() };
+    let w = witness(ops.clone(), &ok).unwrap();
+    assert_eq!(w.public.queue_count, 1);
+    assert_ne!(w.public.queue_hash_end, w.public.queue_hash_start);
+    for bad in [
+        BatchContext { queue: vec![entry(0, 71)], ..Default::default() },
+        BatchContext { queue: vec![], ..Default::default() },
+        BatchContext { queue: vec![entry(3, 70)], ..Default::default() },
+        BatchContext {
+            queue: vec![entry(0, 70)],
+            rejected_deposits: vec![0],
+            ..Default::default()
+        },
+    ] {
+        assert!(matches!(witness(ops.clone(), &bad), Err(WitnessError::Queue(_))));
+    }
+}
