@@ -285,10 +285,6 @@ fn claim_checkpoint<S: TreeStore>(
     )
 }
 
-fn attestation_of(a: &M::TrainingAttestation) -> Attestation {
-    Attestation::from(a)
-}
-
 fn signature(bytes: &[u8]) -> Result<Signature, Revert> {
     Signature::try_from(bytes).map_err(|_| {
         Revert::error(super::InvalidValue {
@@ -329,7 +325,7 @@ fn attest<S: TreeStore>(
     a: M::submitAttestationCall,
 ) -> Result<CallOutcome, Revert> {
     c.non_payable()?;
-    let att = attestation_of(&a.attestation);
+    let att = Attestation::from(&a.attestation);
     let j = job(c, att.job_id)?;
     if c.caller != j.provider {
         return Err(Revert::error(super::NotAuthorised {
@@ -388,7 +384,7 @@ fn dispute<S: TreeStore>(
     let j = job(c, a.jobId)?;
     let (other, sig) = <(M::TrainingAttestation, Bytes)>::abi_decode_params(&a.evidence)
         .map_err(|_| Revert::error(super::InvalidCalldata {}))?;
-    let other = attestation_of(&other);
+    let other = Attestation::from(&other);
     let bad = |reason: &str| {
         Revert::error(super::InvalidValue { what: "evidence".into(), reason: reason.into() })
     };
