@@ -97,6 +97,7 @@ sol! {
         struct JobRequirements { bytes16 gpuModel; uint32 minGpuMemoryMb; uint16 gpuCount; uint32 gpuHours; }
         struct JobSpec { bytes32 model; bytes32 dataset; JobRequirements requirements; uint256 maxPricePerGpuHour; uint64 deadline; uint8 priority; }
         struct TrainingAttestation { uint64 jobId; address provider; bytes32 dataset; bytes32 initialWeights; bytes32 checkpointHead; bytes32 finalWeights; uint32 checkpoints; uint64 steps; uint64 finalLoss; uint32 heldOutAccuracy; }
+        struct ChainCheckpoint { uint64 step; bytes32 weights; }
         struct ProviderInfo { ProviderSpec spec; uint256 stake; uint8 status; uint64 unbondingUntil; uint64 registeredAt; uint32 completed; uint32 failed; uint32 disputed; uint32 reputation; }
         struct JobInfo { JobSpec spec; address client; uint8 status; address provider; uint256 price; uint256 collateral; uint256 streamed; uint256 escrow; bytes32 attestation; uint64 attestedAt; uint64 postedAt; }
 
@@ -126,8 +127,14 @@ sol! {
         function settle(uint64 jobId) external;
         /// After the deadline without an attestation: refund and slash.
         function timeoutJob(uint64 jobId) external;
-        /// A staked verifier proves a fault within the challenge window.
+        /// A staked verifier proves a fault within the challenge window: `evidence` is a second
+        /// attestation for the job signed by the provider (equivocation).
         function dispute(uint64 jobId, bytes evidence) external;
+        /// A staked verifier proves a fault by re-execution: the recorded attestation, the
+        /// training spec (JSON, `ctm_gpu_executor::TrainSpec`), the checkpoint chain it commits
+        /// to, and the weights of checkpoint `segment`; the node re-trains segment
+        /// `segment → segment + 1` and slashes if the result differs from the chain.
+        function disputeReexecution(uint64 jobId, TrainingAttestation attestation, bytes spec, ChainCheckpoint[] chain, uint32 segment, bytes weights) external;
 
         function getProvider(address provider) external view returns (ProviderInfo info);
         function getJob(uint64 jobId) external view returns (JobInfo info);

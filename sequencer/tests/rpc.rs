@@ -10,9 +10,9 @@ use alloy::eips::eip2718::Encodable2718;
 use alloy::network::{EthereumWallet, TransactionBuilder, TxSignerSync};
 use alloy::primitives::{Address, Bytes, TxKind, U256, address};
 use alloy::providers::{Provider, ProviderBuilder};
-use alloy::transports::ws::WsConnect;
 use alloy::rpc::types::{Filter, TransactionRequest};
 use alloy::signers::local::PrivateKeySigner;
+use alloy::transports::ws::WsConnect;
 use alloy_sol_types::{SolCall, SolEvent};
 use common::{err, post, rpc, start_dev};
 use ctm_sequencer::system::IL2Staking;
@@ -94,7 +94,8 @@ async fn system_contract_logs_filters_and_subscriptions() {
     let http = ProviderBuilder::new()
         .wallet(EthereumWallet::from(signer))
         .connect_http(node.http_url().parse().unwrap());
-    let ws = ProviderBuilder::new().connect_pubsub_with(WsConnect::new(node.ws_url())).await.unwrap();
+    let ws =
+        ProviderBuilder::new().connect_pubsub_with(WsConnect::new(node.ws_url())).await.unwrap();
     let mut heads = ws.subscribe_blocks().await.unwrap();
     let staking = ctm_core::system::STAKING;
     let mut logs_sub = ws.subscribe_logs(&Filter::new().address(staking)).await.unwrap();

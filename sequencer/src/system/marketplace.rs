@@ -17,6 +17,8 @@ use ctm_core::abi::IMarketplace as M;
 const WRITE_GAS: u64 = BASE_GAS + 40_000;
 /// Gas of a call that runs the matching engine or checks a signature.
 const HEAVY_GAS: u64 = BASE_GAS + 80_000;
+/// Gas of a re-execution dispute (a bounded native training segment).
+const REEXEC_GAS: u64 = BASE_GAS + 3_000_000;
 /// Streamed payments: half the price after fees, in this many equal parts.
 pub(super) const STREAM_PARTS: u128 = 10;
 
@@ -37,6 +39,7 @@ pub(super) fn call<S: TreeStore>(c: &mut Call<'_, '_, S>) -> (u64, Result<CallOu
         M::settleCall => (WRITE_GAS, settle),
         M::timeoutJobCall => (WRITE_GAS, timeout),
         M::disputeCall => (HEAVY_GAS, dispute),
+        M::disputeReexecutionCall => (REEXEC_GAS, dispute_reexecution),
         M::getProviderCall => (BASE_GAS, get_provider),
         M::getJobCall => (BASE_GAS, get_job),
         M::reputationCall => (BASE_GAS, get_reputation),
@@ -399,6 +402,30 @@ fn dispute<S: TreeStore>(
     if other.commitment() == j.attestation || j.attestation == B256::ZERO {
         return Err(bad("no conflicting attestation: the provider did not equivocate"));
     }
+    let log = event(&M::JobSlashed {
+        jobId: a.jobId,
+        reporter: c.caller,
+        slashed: U256::from(j.collateral),
+    });
+    c.effects(vec![Op::Slash { job: a.jobId, reporter: c.caller }], Bytes::new(), vec![log])
+}
+
+/// A fault proven by re-executing one training segment (see [`super::reexec`]).
+fn dispute_reexecution<S: TreeStore>(
+    c: &mut Call<'_, '_, S>,
+    a: M::disputeReexecutionCall,
+) -> Result<CallOutcome, Revert> {
+    c.non_payable()?;
+    let j = job(c, a.jobId)?;
+    if a.attestation.jobId != a.jobId {
+        return Err(Revert::error(super::InvalidValue {
+            what: "evidence".into(),
+            reason: "attestation is for another job".into(),
+        }));
+    }
+    // Cheap checks (window, reporter stake) before the expensive re-execution.
+    c.exec.check_ops(&[Op::Slash { job: a.jobId, reporter: c.caller }])?;
+    super::reexec::prove_fault(&j, &a)?;
     let log = event(&M::JobSlashed {
         jobId: a.jobId,
         reporter: c.caller,

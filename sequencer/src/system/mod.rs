@@ -24,6 +24,7 @@ mod bridge;
 mod channels;
 mod listings;
 mod marketplace;
+mod reexec;
 mod staking;
 
 use std::cell::RefCell;
