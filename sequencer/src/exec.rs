@@ -59,15 +59,15 @@ impl<S: TreeStore> Database for StateDb<'_, S> {
     type Error = StateDbError;
 
     fn basic(&mut self, address: Address) -> Result<Option<AccountInfo>, StateDbError> {
+        if system::is_system(&address) {
+            let code = system_marker_code();
+            return Ok(Some(AccountInfo::new(U256::ZERO, 1, code.hash_slow(), code)));
+        }
         let acct: Option<Account> = self
             .exec
             .borrow()
             .read(&StateKey::Account(address))
             .map_err(|e| StateDbError(e.to_string()))?;
-        if system::is_system(&address) {
-            let code = system_marker_code();
-            return Ok(Some(AccountInfo::new(U256::ZERO, 1, code.hash_slow(), code)));
-        }
         Ok(acct.map(|a| AccountInfo::from_balance(U256::from(a.balance)).with_nonce(a.nonce)))
     }
 
