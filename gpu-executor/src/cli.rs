@@ -2,12 +2,14 @@
 //! `main.rs` only parses and calls [`run`].
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use ctm_core::Digest;
 use ctm_core::attestation::SignedAttestation;
 use indicatif::{ProgressBar, ProgressStyle};
 
+use crate::agent::{Agent, AgentConfig, GpuSpec, Retry, format_tokens, parse_tokens};
 use crate::attest::{KEY_ENV, attest, parse_key};
 use crate::backend::BackendKind;
 use crate::data::{BUILTIN, Dataset};
@@ -15,7 +17,7 @@ use crate::engine::{Event, Hyper, Job, TrainOptions, make_spec};
 use crate::error::{ExecutorError, Result};
 use crate::model::{ModelKind, parse_learning_rate};
 use crate::store::{ATTESTATION, CheckpointStore};
-use crate::{bench, verify};
+use crate::{bench, recipe, verify};
 
 /// The Computronium GPU executor: deterministic training, checkpoint commitments, attestations.
 #[derive(Debug, Parser)]
@@ -40,6 +42,11 @@ pub enum Command {
     Datasets,
     /// Measure CPU training throughput and the spot-check cost.
     Bench(BenchArgs),
+    /// Run the provider agent: register on L2, take assigned jobs, train, attest, get paid.
+    Agent(AgentArgs),
+    /// Print the recipes the agent runs with the `dataset` and `model` commitments a client
+    /// puts in `postJob`.
+    Recipe(RecipeArgs),
 }
 
 /// Model families on the command line.
@@ -165,6 +172,64 @@ pub struct BenchArgs {
     pub repeats: usize,
 }
 
+/// `agent` arguments.
+#[derive(Debug, Args)]
+pub struct AgentArgs {
+    /// L2 JSON-RPC URL of the sequencer.
+    #[arg(long, env = "CTM_RPC_URL", default_value = "http://127.0.0.1:8547")]
+    pub rpc: String,
+    /// Provider private key (hex): registers, accepts jobs, signs attestations.
+    #[arg(long, env = KEY_ENV, hide_env_values = true)]
+    pub key: String,
+    /// Stake sent when registering (tokens, e.g. `1000` or `0.5`, or base units as `123wei`).
+    #[arg(long, env = "CTM_STAKE", default_value = "1000")]
+    pub stake: String,
+    /// GPU model label offered (at most 16 bytes; jobs may require a model).
+    #[arg(long, env = "CTM_GPU_MODEL", default_value = "GPU")]
+    pub gpu_model: String,
+    /// Memory per GPU in MiB.
+    #[arg(long, env = "CTM_GPU_MEMORY_MB", default_value_t = 16_384)]
+    pub gpu_memory_mb: u32,
+    /// Number of GPUs offered.
+    #[arg(long, env = "CTM_GPU_COUNT", default_value_t = 1)]
+    pub gpu_count: u16,
+    /// Price per GPU-hour (tokens, or base units as `123wei`).
+    #[arg(long, env = "CTM_PRICE_PER_GPU_HOUR", default_value = "1")]
+    pub price_per_gpu_hour: String,
+    /// Region label (at most 16 bytes).
+    #[arg(long, env = "CTM_REGION", default_value = "local")]
+    pub region: String,
+    /// Work directory: agent state (`agent.json`) and per-job checkpoints (`jobs/<id>/`).
+    #[arg(long, env = "CTM_WORKDIR", default_value = "ctm-agent")]
+    pub workdir: PathBuf,
+    /// Poll interval for new jobs, in milliseconds.
+    #[arg(long, env = "CTM_POLL_MS", default_value_t = 2_000)]
+    pub poll_ms: u64,
+    /// Process the jobs assigned so far (through settlement) and exit.
+    #[arg(long)]
+    pub once: bool,
+    /// Training backend.
+    #[arg(long, env = "CTM_BACKEND", value_enum, default_value = "auto")]
+    pub backend: BackendArg,
+    /// Attempts per RPC read and per job step before giving up (`--once`) or reporting.
+    #[arg(long, env = "CTM_RPC_RETRIES", default_value_t = 6)]
+    pub retries: u32,
+    /// First block to scan for assignments when the work directory is new.
+    #[arg(long, env = "CTM_FROM_BLOCK", default_value_t = 0)]
+    pub from_block: u64,
+}
+
+/// `recipe` arguments.
+#[derive(Debug, Args)]
+pub struct RecipeArgs {
+    /// Built-in dataset (digits, iris, breast_cancer); all recipes without it.
+    #[arg(long)]
+    pub dataset: Option<String>,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> Result<()> {
     if let Some(n) = cli.threads {
@@ -178,6 +243,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Verify(a) => verify_cmd(a),
         Command::Datasets => datasets(),
         Command::Bench(a) => bench_cmd(a),
+        Command::Agent(a) => agent_cmd(a),
+        Command::Recipe(a) => recipe_cmd(a),
     }
 }
 
@@ -373,6 +440,109 @@ fn bench_cmd(a: BenchArgs) -> Result<()> {
             a.samples,
             c.fraction(a.samples) * 100.0
         );
+    }
+    Ok(())
+}
+
+/// The agent configuration of `a`.
+pub fn agent_config(a: &AgentArgs) -> Result<AgentConfig> {
+    Ok(AgentConfig {
+        rpc: a.rpc.clone(),
+        key: parse_key(&a.key)?,
+        stake: parse_tokens(&a.stake)?,
+        gpu: GpuSpec {
+            model: a.gpu_model.clone(),
+            memory_mb: a.gpu_memory_mb,
+            count: a.gpu_count,
+            price_per_gpu_hour: parse_tokens(&a.price_per_gpu_hour)?,
+            region: a.region.clone(),
+        },
+        workdir: a.workdir.clone(),
+        poll: Duration::from_millis(a.poll_ms.max(10)),
+        backend: backend_kind(a.backend),
+        retry: Retry { attempts: a.retries.max(1), ..Retry::default() },
+        from_block: a.from_block,
+        halt_after_checkpoints: None,
+    })
+}
+
+fn agent_cmd(a: AgentArgs) -> Result<()> {
+    let cfg = agent_config(&a)?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(ExecutorError::io("tokio runtime"))?;
+    rt.block_on(async move {
+        let mut agent = Agent::new(cfg).await?;
+        agent.on_event(|e| println!("{e}"));
+        let stop = agent.stop_handle();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                eprintln!("stopping at the next checkpoint (Ctrl-C again to kill)");
+                stop.store(true, std::sync::atomic::Ordering::Relaxed);
+                let _ = tokio::signal::ctrl_c().await;
+                std::process::exit(130);
+            }
+        });
+        println!(
+            "provider {} on chain {} via {}; work directory {}",
+            agent.address(),
+            agent.chain().chain_id,
+            a.rpc,
+            a.workdir.display()
+        );
+        let report = if a.once { agent.run_once().await? } else { agent.run().await? };
+        println!(
+            "{}: {} settled, {} skipped, {} closed, gas paid {}",
+            if report.stopped { "stopped" } else { "done" },
+            report.settled.len(),
+            report.skipped.len(),
+            report.closed.len(),
+            format_tokens(report.gas_paid)
+        );
+        Ok(())
+    })
+}
+
+fn recipe_cmd(a: RecipeArgs) -> Result<()> {
+    let recipes = recipe::recipes(a.dataset.as_deref())?;
+    if a.json {
+        let list: Vec<serde_json::Value> = recipes
+            .iter()
+            .map(|r| {
+                serde_json::json!({
+                    "name": r.name,
+                    "datasetName": r.dataset_name,
+                    "dataset": r.dataset_bytes32(),
+                    "model": r.model_bytes32(),
+                    "steps": r.spec.steps,
+                    "checkpoints": r.spec.checkpoints(),
+                })
+            })
+            .collect();
+        let text = serde_json::to_string_pretty(&list)
+            .map_err(|e| ExecutorError::corrupt("recipes", e.to_string()))?;
+        println!("{text}");
+        return Ok(());
+    }
+    for r in &recipes {
+        let model = match &r.model {
+            ModelKind::Mlp { hidden } => format!("MLP hidden {hidden:?}"),
+            ModelKind::LogReg => "logistic regression".to_string(),
+        };
+        println!("{} ({} on {})", r.name, model, r.dataset_name);
+        println!(
+            "  batch {}, lr {}, {} epochs = {} steps, checkpoint every {} ({} checkpoints), seed {}",
+            r.hyper.batch_size,
+            crate::model::show_q(i64::from(r.hyper.learning_rate)),
+            r.hyper.epochs,
+            r.spec.steps,
+            r.hyper.checkpoint_interval,
+            r.spec.checkpoints(),
+            r.hyper.seed
+        );
+        println!("  dataset  {}", r.dataset_bytes32());
+        println!("  model    {}", r.model_bytes32());
     }
     Ok(())
 }

@@ -176,6 +176,21 @@ impl Job {
         opts: TrainOptions,
         on_event: &mut dyn FnMut(&Event),
     ) -> Result<Outcome> {
+        self.train_until(dataset_name, store, opts, &|| false, on_event)?
+            .ok_or_else(|| ExecutorError::BadChain("training stopped early".into()))
+    }
+
+    /// Like [`Job::train`], but asks `stop` before each segment (between checkpoints and epoch
+    /// ends) and returns `None` when it says so: what is stored so far is a valid prefix of the
+    /// chain, and training again with the same store resumes from its last checkpoint.
+    pub fn train_until(
+        &self,
+        dataset_name: &str,
+        store: Option<&CheckpointStore>,
+        opts: TrainOptions,
+        stop: &dyn Fn() -> bool,
+        on_event: &mut dyn FnMut(&Event),
+    ) -> Result<Option<Outcome>> {
         let spec = &self.spec;
         let (mut manifest, mut weights) = self.resume(dataset_name, store)?;
         let mut backend = backend::open(opts.backend, spec, &self.data.train)?;
@@ -186,6 +201,9 @@ impl Job {
         let (start, first) = (Instant::now(), step);
         let mut eval_secs = 0.0;
         while step < spec.steps {
+            if stop() {
+                return Ok(None);
+            }
             let next_ckpt = spec.checkpoint_step(manifest.checkpoints.len() as u64);
             let epoch_end = (schedule.epoch_of(step) + 1) * per_epoch;
             let to = next_ckpt.min(epoch_end);
@@ -221,7 +239,7 @@ impl Job {
         let secs = start.elapsed().as_secs_f64() - eval_secs;
         let samples_per_sec = rate(step - first, spec.batch_size, secs);
         let (train, test) = self.evaluate(&weights);
-        Ok(Outcome { manifest, final_weights: weights, train, test, samples_per_sec })
+        Ok(Some(Outcome { manifest, final_weights: weights, train, test, samples_per_sec }))
     }
 
     /// The chain so far and the weights to continue from: the last stored checkpoint whose

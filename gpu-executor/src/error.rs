@@ -113,6 +113,31 @@ pub enum ExecutorError {
     /// The CUDA backend failed (or was requested without a GPU).
     #[error("cuda: {0}")]
     Cuda(String),
+    /// A JSON-RPC request that failed (after retries, for reads) or a transaction that could
+    /// not be sent or confirmed.
+    #[error("RPC {what}: {reason}")]
+    Rpc {
+        /// What the agent was doing.
+        what: String,
+        /// The transport or node error.
+        reason: String,
+    },
+    /// A marketplace call that the chain refused (the decoded custom error).
+    #[error("{what} reverted: {reason}")]
+    Reverted {
+        /// The call.
+        what: String,
+        /// The decoded revert reason.
+        reason: String,
+    },
+    /// The agent's work directory belongs to another provider or chain.
+    #[error("work directory {dir}: {reason}")]
+    Workdir {
+        /// The directory.
+        dir: PathBuf,
+        /// Why it cannot be used.
+        reason: String,
+    },
     /// A file-system error with the path involved.
     #[error("{path}: {source}")]
     Io {

@@ -20,10 +20,16 @@
 //!    segments ([`engine::Job::spot_check`]): the same commitment comes out, or the provider
 //!    lied about that segment.
 //!
-//! [`mod@bench`] holds the workloads shared by the criterion bench and the `bench` subcommand. The
-//! on-chain provider agent (register, watch jobs, submit `attest`) is not here yet; it will
-//! call [`engine::Job::train`] and [`attest::attest`].
+//! 6. The provider [`agent`] puts it on chain: it registers the provider on L2, watches for
+//!    jobs assigned to it, runs those whose dataset and initial weights match one of its
+//!    [`recipe`]s (accept with collateral, train with resume, claim streamed checkpoint
+//!    payments, submit the signed attestation, settle after the challenge window), and keeps
+//!    its progress in a work directory so that a restart picks up where it stopped.
+//!
+//! [`mod@bench`] holds the workloads shared by the criterion bench and the `bench` subcommand;
+//! they are also the recipes the agent runs.
 
+pub mod agent;
 pub mod attest;
 pub mod backend;
 pub mod bench;
@@ -36,6 +42,7 @@ pub mod eval;
 pub mod fixed;
 pub mod model;
 pub mod prep;
+pub mod recipe;
 pub mod rng;
 pub mod store;
 pub mod verify;
