@@ -870,18 +870,7 @@ impl Agent {
             });
         }
         let call = M::submitAttestationCall {
-            attestation: M::TrainingAttestation {
-                jobId: a.job_id,
-                provider: a.provider,
-                dataset: a.dataset,
-                initialWeights: a.initial_weights,
-                checkpointHead: a.checkpoint_head,
-                finalWeights: a.final_weights,
-                checkpoints: a.checkpoints,
-                steps: a.steps,
-                finalLoss: a.final_loss,
-                heldOutAccuracy: a.held_out_accuracy,
-            },
+            attestation: M::TrainingAttestation::from(a),
             signature: Bytes::from(signed.signature.as_bytes().to_vec()),
         };
         let r = self
