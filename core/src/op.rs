@@ -214,7 +214,8 @@ impl Rules {
     }
 }
 
-fn bps(amount: Amount, bps: u16) -> Amount {
+/// `amount × bps / 10 000`, the one rounding rule for fees and slashing shares.
+pub fn bps(amount: Amount, bps: u16) -> Amount {
     // amount < 2^96 by the supply bound, so the product cannot overflow.
     amount.saturating_mul(u128::from(bps)) / BPS
 }

@@ -110,7 +110,8 @@ pub struct Node {
     shutdown: AtomicBool,
 }
 
-fn unix_now() -> u64 {
+/// Seconds since the Unix epoch (block timestamps).
+pub fn unix_now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 

@@ -469,10 +469,7 @@ impl EthApi {
             chain_id: chain.chain_id,
             number: head.header.number + 1,
             // Simulate in the next block, as the transaction would run: its timestamp is now.
-            timestamp: std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs())
-                .max(head.header.timestamp),
+            timestamp: crate::node::unix_now().max(head.header.timestamp),
             base_fee: 0,
             gas_limit: chain.block_gas_limit,
             beneficiary: self.node.config.beneficiary,

@@ -266,7 +266,7 @@ fn claim_checkpoint<S: TreeStore>(
 ) -> Result<CallOutcome, Revert> {
     c.non_payable()?;
     let j = job(c, a.jobId)?;
-    let fee = j.price.saturating_mul(u128::from(c.exec.rules().market.protocol_fee_bps)) / 10_000;
+    let fee = ctm_core::op::bps(j.price, c.exec.rules().market.protocol_fee_bps);
     let part = (j.price - fee.min(j.price)) / 2 / STREAM_PARTS;
     let expected = j.streamed.checked_div(part).map_or(u32::MAX, |n| n as u32 + 1);
     if a.index != expected || u128::from(a.index) > STREAM_PARTS {
@@ -355,7 +355,7 @@ fn attest<S: TreeStore>(
 fn settle<S: TreeStore>(c: &mut Call<'_, '_, S>, a: M::settleCall) -> Result<CallOutcome, Revert> {
     c.non_payable()?;
     let j = job(c, a.jobId)?;
-    let fee = j.price.saturating_mul(u128::from(c.exec.rules().market.protocol_fee_bps)) / 10_000;
+    let fee = ctm_core::op::bps(j.price, c.exec.rules().market.protocol_fee_bps);
     let log = event(&M::JobSettled {
         jobId: a.jobId,
         provider: j.provider,
