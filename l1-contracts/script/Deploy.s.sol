@@ -11,8 +11,9 @@ import {Deployer} from "./Deployer.sol";
 ///           PRIVATE_KEY            deployer key (default: anvil account 0)
 ///           DEPLOYMENT_JSON        output path (default deployments/<chainid>-<preset>.json,
 ///                                  relative to l1-contracts/)
-///           VERIFIER               IVerifier address; unset/0 = no batch can be proven until the
-///                                  timelock calls Rollup.setVerifier
+///           VERIFIER               IVerifier address; unset/0 = deploy the batch STARK verifier
+///                                  (src/verifier/) unless DEPLOY_VERIFIER=0, in which case no
+///                                  batch can be proven until the timelock calls Rollup.setVerifier
 ///           SEQUENCER              sequencer address (default deployer)
 ///           GENESIS_STATE_ROOT     L2 genesis state root (default 0x0)
 ///           LIQUIDITY_RECIPIENT    receives `liquidity` rows (default deployer)
@@ -36,6 +37,9 @@ contract Deploy is Deployer {
 
         uint256 startBlock = block.number;
         vm.startBroadcast(pk);
+        if (q.verifier == address(0) && vm.envOr("DEPLOY_VERIFIER", uint256(1)) != 0) {
+            q.verifier = _deployStarkVerifier();
+        }
         d = _deployAll(p, q);
         vm.stopBroadcast();
 

@@ -14,6 +14,9 @@ import {CtmGovernor} from "../src/Governance.sol";
 import {Rollup} from "../src/Rollup.sol";
 import {Bridge} from "../src/Bridge.sol";
 import {IGuardianPausable} from "../src/interfaces/IPausable.sol";
+import {BatchStarkVerifier, IConstraintEvaluator} from "../src/verifier/BatchStarkVerifier.sol";
+import {BatchAirConstraints} from "../src/verifier/BatchAirConstraints.sol";
+import {BatchVerifierSeeds} from "../src/verifier/BatchVerifierSeeds.sol";
 
 /// @title Deployer
 /// @notice Reads a genesis preset (core/presets/<name>.toml) and deploys the whole L1 suite with
@@ -196,6 +199,15 @@ abstract contract Deployer {
 
     /// @notice Deploys everything; `q.deployer` must be the account whose CREATEs follow
     ///         (the test contract itself, or the broadcasting EOA in a script).
+    /// @notice Deploys the batch STARK verifier: the generated constraint evaluator, the
+    ///         generated transcript seeds and the verifier itself.
+    /// @return The verifier (an IVerifier).
+    function _deployStarkVerifier() internal returns (address) {
+        BatchAirConstraints constraints = new BatchAirConstraints();
+        BatchVerifierSeeds seeds = new BatchVerifierSeeds();
+        return address(new BatchStarkVerifier(IConstraintEvaluator(address(constraints)), seeds));
+    }
+
     function _deployAll(Preset memory p, Params memory q) internal returns (Deployment memory d) {
         Predicted memory a = _predict(q.deployer);
 

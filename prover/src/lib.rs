@@ -12,6 +12,9 @@
 //! 3. [`prover::prove`] runs Plonky3's uni-STARK over any `StarkGenericConfig` on KoalaBear;
 //!    [`config::evm_config`] builds the keccak-256 configuration an EVM verifier can replay.
 //!    [`prover::verify`] checks a [`prover::BatchProof`] against the L1 public inputs.
+//! 4. [`node::ProverNode`] (the `prover-node run` service) keeps a replica of the L2 state,
+//!    finds committed-but-unproven batches on L1, proves its share of them and submits
+//!    `Rollup.proveBatch` with the [`evm::codec`] encoding.
 //!
 //! What the AIR does and does not constrain is listed in `docs/prover.md`; in short: Poseidon2,
 //! leaf hashing, Merkle paths and the root chain are constrained for every update, and balance /
@@ -20,8 +23,11 @@
 pub mod air;
 pub mod bench;
 pub mod config;
+pub mod constraint_program;
 mod error;
+pub mod evm;
 pub mod layout;
+pub mod node;
 pub mod poseidon2;
 pub mod prover;
 pub mod public;

@@ -1,11 +1,18 @@
-//! `prover-node`: proves Computronium batches. For now it proves and verifies witness files and
-//! benchmarks the prover; watching L1 for committed batches needs the sequencer's batcher, which
-//! does not exist yet.
+//! `prover-node`: proves Computronium batches.
+//!
+//! - `run`: the prover node ([`ctm_prover::node`]): watches the L1 Rollup for committed but
+//!   unproven batches, fetches their ops from the sequencer (`ctm_getBatchWitness`), proves the
+//!   batches assigned to it (`i % --nodes == --node-index`) and submits `proveBatch`; Prometheus
+//!   metrics on `--metrics-port`. Every flag also reads a `CTM_PROVER_*` environment variable.
+//! - `prove` / `verify` / `example-witness` / `bench`: witness files, proofs and benchmarks.
+//!
+//! This file only parses the command line, draws the progress display and calls the library.
 
 use std::path::PathBuf;
 use std::time::Instant;
 
 use clap::{Args, Parser, Subcommand};
+use ctm_prover::node::{self, Event, NodeConfig, ProverNode, RunArgs};
 use ctm_prover::{
     BatchProof, EvmConfig, FriConfig, PublicInputs, Stage, Witness, bench, evm_config,
 };
@@ -48,6 +55,8 @@ impl Fri {
 
 #[derive(Subcommand)]
 enum Cmd {
+    /// Run the prover node: prove committed batches from L1 and submit the proofs.
+    Run(RunArgs),
     /// Prove a witness file (JSON, as written by `example-witness` or the witness library).
     Prove {
         /// Witness JSON file.
@@ -104,6 +113,7 @@ fn main() -> eyre::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     match Cli::parse().cmd {
+        Cmd::Run(args) => run_node(args)?,
         Cmd::Prove { witness, out, fri } => {
             let fri = fri.config();
             let w: Witness =
@@ -192,4 +202,55 @@ fn main() -> eyre::Result<()> {
         }
     }
     Ok(())
+}
+
+/// `prover-node run`: the node with a progress spinner, until Ctrl-C.
+fn run_node(args: RunArgs) -> eyre::Result<()> {
+    let cfg = NodeConfig::resolve(args)?;
+    let rt = tokio::runtime::Runtime::new().wrap_err("starting the async runtime")?;
+    rt.block_on(async move {
+        if let Some(addr) = cfg.metrics {
+            node::metrics::install_exporter(addr)?;
+            println!("metrics on http://{addr}/metrics");
+        }
+        let bar = ProgressBar::new_spinner().with_style(ProgressStyle::default_spinner());
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        let shown = bar.clone();
+        let prover = ProverNode::new(cfg)?.with_observer(move |e| show(&shown, e));
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            let _ = tokio::signal::ctrl_c().await;
+            let _ = stop.send(true);
+        });
+        prover.run(stopped).await?;
+        bar.finish_with_message("stopped");
+        Ok(())
+    })
+}
+
+/// Draws a node event on the spinner.
+fn show(bar: &ProgressBar, e: &Event) {
+    match e {
+        Event::Started { prover, share } => {
+            bar.println(format!("proving as {prover}, node {} of {}", share.index(), share.nodes()))
+        }
+        Event::Heads(h) => {
+            bar.set_message(format!("committed {} · finalized {}", h.committed, h.finalized))
+        }
+        Event::Replayed { batch } => bar.set_message(format!("replayed batch {batch}")),
+        Event::Proving { batch, stage } => bar.set_message(match stage {
+            Stage::Trace { rows } => format!("batch {batch}: trace of {rows} rows"),
+            Stage::Prove => format!("batch {batch}: proving"),
+            Stage::Done => format!("batch {batch}: proven, submitting"),
+        }),
+        Event::Proven { batch, tx } => bar.println(match tx {
+            Some(tx) => format!("batch {batch} proven ({tx})"),
+            None => format!("batch {batch} proven"),
+        }),
+        Event::Skipped { batch, by } => bar.println(format!("batch {batch} proven by {by}")),
+        Event::Reset { batch } => {
+            bar.println(format!("batch {batch} does not extend the replica: replaying"))
+        }
+        Event::Retrying { error, after } => bar.println(format!("{error} (retry in {after:?})")),
+    }
 }

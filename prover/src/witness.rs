@@ -215,7 +215,9 @@ pub fn build_witness(
                 Op::Withdraw { l1_recipient, amount, .. } => {
                     withdrawals.push(Withdrawal { recipient: *l1_recipient, amount: *amount });
                 }
-                Op::Deposit { to, amount, .. } => deposits.push((op_index, *to, *amount)),
+                Op::Deposit { queue_index, to, amount } => {
+                    deposits.push((op_index, *queue_index, *to, *amount));
+                }
                 _ => {}
             }
             let candidates: Vec<StateKey> = match op {
@@ -300,7 +302,7 @@ pub fn build_witness(
 /// Deposits must credit the consumed, non-rejected deposit entries in order.
 fn check_queue(
     ctx: &BatchContext,
-    deposits: &[(usize, alloy_primitives::Address, u128)],
+    deposits: &[(usize, u64, alloy_primitives::Address, u128)],
 ) -> Result<(), WitnessError> {
     let err = |s: String| Err(WitnessError::Queue(s));
     for (k, e) in ctx.queue.iter().enumerate() {
@@ -321,17 +323,19 @@ fn check_queue(
             return err(format!("rejected index {r} is not a consumed deposit"));
         }
     }
-    let credited: Vec<&QueueEntry> =
-        ctx.queue.iter().filter(|e| e.kind == 0 && !rejected.contains(&e.index)).collect();
-    if credited.len() != deposits.len() {
+    // The sequencer consumes every queue entry with one `Deposit` op, in queue order: the
+    // entry's amount for a credited deposit, zero for a refused deposit or an L1→L2 message.
+    if ctx.queue.len() != deposits.len() {
         return err(format!(
-            "{} deposit ops for {} credited entries",
+            "{} deposit ops for {} consumed queue entries",
             deposits.len(),
-            credited.len()
+            ctx.queue.len()
         ));
     }
-    for (e, (op, to, amount)) in credited.iter().zip(deposits) {
-        if e.l2_target != *to || e.amount != *amount {
+    for (e, (op, index, to, amount)) in ctx.queue.iter().zip(deposits) {
+        let credited = e.kind == 0 && !rejected.contains(&e.index);
+        let expected = if credited { e.amount } else { 0 };
+        if *index != e.index || e.l2_target != *to || *amount != expected {
             return err(format!("op {op} does not match queue entry {}", e.index));
         }
     }

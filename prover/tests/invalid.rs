@@ -181,4 +181,17 @@ fn deposits_must_match_the_l1_queue() {
     ] {
         assert!(matches!(witness(ops.clone(), &bad), Err(WitnessError::Queue(_))));
     }
+    // Refused deposits and L1→L2 messages are consumed by a zero-amount `Deposit`, as the
+    // sequencer does; any other amount is refused.
+    let zero = vec![Op::Deposit { queue_index: 0, to: actor(2), amount: 0 }];
+    let refused = BatchContext {
+        queue: vec![entry(0, 70)],
+        rejected_deposits: vec![0],
+        ..Default::default()
+    };
+    assert!(witness(zero.clone(), &refused).is_ok());
+    let message =
+        BatchContext { queue: vec![QueueEntry { kind: 1, ..entry(0, 0) }], ..Default::default() };
+    assert!(witness(zero, &message).is_ok());
+    assert!(matches!(witness(ops, &message), Err(WitnessError::Queue(_))));
 }

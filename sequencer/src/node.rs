@@ -241,22 +241,10 @@ impl Node {
     }
 
     fn genesis(&self) -> Result<()> {
-        let mut rules = self.rules.clone();
-        rules.allow_mint = true;
-        let ops: Vec<Op> = self
-            .config
-            .dev_accounts
-            .iter()
-            .map(|(to, amount)| Op::Mint { to: *to, amount: *amount })
-            .collect();
         let ts = unix_now();
         let mut tree = self.state.write().map_err(poison)?;
         let pre_root = tree.root().to_bytes32();
-        let writes = {
-            let mut exec = Executor::new(&tree, rules, ts);
-            exec.try_ops(&ops).map_err(|e| SequencerError::Config(format!("genesis: {e}")))?;
-            exec.into_writes()
-        };
+        let (ops, writes) = genesis_block(&tree, &self.rules, &self.config.dev_accounts, ts)?;
         let accounts = changed_accounts(&writes)?;
         let root = write_block(&mut tree, writes)?.to_bytes32();
         let unsaved = tree.store_mut().take_unsaved();
@@ -545,6 +533,24 @@ impl Node {
             }
         }
     }
+}
+
+/// The ops and state writes of the genesis block (block 0) on the empty `tree`: one mint per dev
+/// account (none on an L1-settled chain). The sequencer commits them as block 0; anyone who
+/// replays the chain (a prover node's replica) starts from the same writes, so from the same root.
+pub fn genesis_block<S: ctm_core::TreeStore>(
+    tree: &StateTree<S>,
+    rules: &Rules,
+    dev_accounts: &[(Address, u128)],
+    timestamp: u64,
+) -> Result<(Vec<Op>, ctm_core::BlockWrites)> {
+    let mut rules = rules.clone();
+    rules.allow_mint = true;
+    let ops: Vec<Op> =
+        dev_accounts.iter().map(|(to, amount)| Op::Mint { to: *to, amount: *amount }).collect();
+    let mut exec = Executor::new(tree, rules, timestamp);
+    exec.try_ops(&ops).map_err(|e| SequencerError::Config(format!("genesis: {e}")))?;
+    Ok((ops, exec.into_writes()))
 }
 
 /// The queue entries a block applied.

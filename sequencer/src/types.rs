@@ -143,6 +143,19 @@ pub struct BatchRecord {
     pub commit_tx: Option<B256>,
 }
 
+/// What a prover needs of one batch, as `ctm_getBatchWitness` serves it: the record, every
+/// block's ops and roots, and the batch data posted to L1.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BatchWitness {
+    /// The batch record.
+    pub batch: BatchRecord,
+    /// The ops of blocks `from_block..=to_block`, in order.
+    pub blocks: Vec<BlockOps>,
+    /// The batch data posted to L1.
+    pub batch_data: Bytes,
+}
+
 /// A transaction waiting in the mempool, already decoded and with its sender recovered.
 #[derive(Clone, Debug)]
 pub struct PooledTx {

@@ -47,6 +47,10 @@ abstract contract Fixture is Test, Deployer {
     bytes internal constant GOOD_PROOF = hex"01";
 
     function _deployPreset(string memory name) internal returns (Preset memory preset) {
+        return _deployPresetAt(name, keccak256("genesis"));
+    }
+
+    function _deployPresetAt(string memory name, bytes32 genesisRoot) internal returns (Preset memory preset) {
         vm.warp(1_700_000_000);
         verifier = new MockVerifier();
         preset = _loadPreset(name);
@@ -57,7 +61,7 @@ abstract contract Fixture is Test, Deployer {
         }
         q.sequencer = seq;
         q.verifier = address(verifier);
-        q.genesisStateRoot = keccak256("genesis");
+        q.genesisStateRoot = genesisRoot;
         q.guardianSigners = new address[](3);
         q.guardianSigners[0] = g1;
         q.guardianSigners[1] = g2;

@@ -51,6 +51,8 @@ interface Vm {
     function parseJsonUint(string calldata json, string calldata key) external pure returns (uint256);
     function parseJsonUintArray(string calldata json, string calldata key) external pure returns (uint256[] memory);
     function parseJsonString(string calldata json, string calldata key) external pure returns (string memory);
+    function parseJsonBytes(string calldata json, string calldata key) external pure returns (bytes memory);
+    function parseJsonBool(string calldata json, string calldata key) external pure returns (bool);
     function parseJsonBytes32(string calldata json, string calldata key) external pure returns (bytes32);
     function parseJsonBytes32Array(string calldata json, string calldata key) external pure returns (bytes32[] memory);
     function parseJsonAddress(string calldata json, string calldata key) external pure returns (address);
@@ -74,6 +76,10 @@ interface Vm {
     function envOr(string calldata name, address defaultValue) external view returns (address);
     function envOr(string calldata name, bytes32 defaultValue) external view returns (bytes32);
     function envOr(string calldata name, string calldata defaultValue) external view returns (string memory);
+    function envOr(string calldata name, string calldata delim, string[] calldata defaultValue)
+        external
+        view
+        returns (string[] memory value);
     function envOr(string calldata name, string calldata delim, address[] calldata defaultValue)
         external
         view

@@ -624,7 +624,10 @@ impl EthApi {
             );
         }
         let data = crate::l1::encode_batch_data(&self.node, b.from_block, b.to_block)?;
-        Ok(json!({ "batch": b, "blocks": blocks, "batchData": Bytes::from(data.to_vec()) }))
+        let witness = crate::types::BatchWitness { batch: b, blocks, batch_data: data };
+        // Amounts are u128, which serde_json's `Value` numbers cannot hold above 2^64: the
+        // witness travels as JSON text (a string result) that decodes them exactly.
+        Ok(Value::String(serde_json::to_string(&witness).map_err(RpcError::internal)?))
     }
 
     fn withdrawal_proof(&self, p: &Params) -> RpcResult {

@@ -1,0 +1,637 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {IVerifier} from "../interfaces/IVerifier.sol";
+import {KoalaBear as K} from "./KoalaBear.sol";
+import {Transcript} from "./Transcript.sol";
+import {BatchVerifierSeeds} from "./BatchVerifierSeeds.sol";
+
+/// @notice The generated out-of-domain constraint evaluator of the batch AIR.
+interface IConstraintEvaluator {
+    /// @notice Folds every AIR constraint with `alpha` (Horner), as Plonky3's verifier folder.
+    /// @param input Words: trace row at ζ (WIDTH), at ζω (WIDTH), public values, isFirstRow,
+    ///        isLastRow, isTransition, alpha.
+    function evaluate(bytes calldata input) external view returns (uint256 acc);
+}
+
+/// @title BatchStarkVerifier
+/// @notice Verifies ctm-prover's batch STARK (Plonky3 0.8 uni-STARK, KoalaBear + degree-4
+///         extension, keccak-256 Merkle commitments and Fiat–Shamir, FRI with arity 2 and a
+///         constant final polynomial) for the Rollup. It replays Plonky3's transcript byte for
+///         byte, checks the AIR's constraints at the out-of-domain point ζ against the quotient,
+///         and checks the FRI low-degree test: Merkle multiproofs of the trace, the quotient and
+///         every folding round, the reduced openings at every query, the folding and the final
+///         polynomial, and the proof of work. Proof encoding: docs/verifier.md.
+/// @dev Any failure reverts with a named error; `verify` returns true only for a valid proof.
+contract BatchStarkVerifier is IVerifier {
+    using Transcript for Transcript.State;
+
+    /// @notice `publicInputs` is not the 416-byte `abi.encode(PublicInputs)`.
+    error BadPublicInputsLength(uint256 got);
+    /// @notice The proof ends before byte `needed`.
+    error ProofTooShort(uint256 needed, uint256 got);
+    /// @notice Bytes follow the last field of the proof.
+    error ProofTooLong(uint256 expected, uint256 got);
+    /// @notice Unknown encoding version.
+    error BadVersion(uint256 version);
+    /// @notice Trace height outside the supported range.
+    error DegreeBitsOutOfRange(uint256 degreeBits);
+    /// @notice A field element of the proof is not canonical (Montgomery value ≥ p).
+    error NonCanonicalElement(uint256 offset);
+    /// @notice The query proof-of-work witness is wrong.
+    error ProofOfWorkFailed();
+    /// @notice ζ lies in the trace domain.
+    error OodPointInDomain();
+    /// @notice The AIR constraints at ζ do not match the quotient.
+    error ConstraintMismatch();
+    /// @notice The constraint evaluator call failed.
+    error ConstraintEvaluationFailed();
+    /// @notice A query point equals an opening point.
+    error QueryPointCollision(uint256 query);
+    /// @notice A Merkle multiproof does not lead to its root (tree 0: trace, 1: quotient,
+    ///         2 + r: FRI round r).
+    error MerkleRootMismatch(uint256 tree);
+    /// @notice A Merkle multiproof has the wrong number of digests.
+    error MerkleProofSize(uint256 tree);
+    /// @notice Two queries of one leaf open different values.
+    error DuplicateLeafMismatch(uint256 tree);
+    /// @notice A query does not fold to the final polynomial.
+    error FinalPolyMismatch(uint256 query);
+
+    /// @notice Encoding version read from the first byte.
+    uint256 public constant VERSION = 1;
+
+    /// @notice The generated constraint evaluator.
+    IConstraintEvaluator public immutable constraints;
+    /// @notice The generated parameters and transcript seeds.
+    BatchVerifierSeeds public immutable seeds;
+
+    uint256 internal immutable WIDTH;
+    uint256 internal immutable QUERIES;
+    uint256 internal immutable LOG_BLOWUP;
+    uint256 internal immutable POW_BITS;
+    uint256 internal immutable MIN_DB;
+    uint256 internal immutable MAX_DB;
+    uint256 internal immutable NPV;
+
+    /// @dev Offsets are absolute calldata positions.
+    struct Ctx {
+        uint256 db;
+        uint256 h; // db + log blowup: log2 of the LDE height
+        uint256 base;
+        uint256 end;
+        uint256 offClaimed;
+        uint256 offRoots;
+        uint256 offFinal;
+        uint256 offRows;
+        uint256 cursor;
+        uint256 alpha;
+        uint256 zeta;
+        uint256 friAlpha;
+        uint256[] betas;
+        uint256[] idx;
+        uint256[] ord;
+        uint256[] ov; // claimed evaluations: trace at ζ, at ζω, quotient chunks
+    }
+
+    /// @param constraints_ The generated `BatchAirConstraints`.
+    /// @param seeds_ The generated `BatchVerifierSeeds`.
+    constructor(IConstraintEvaluator constraints_, BatchVerifierSeeds seeds_) {
+        constraints = constraints_;
+        seeds = seeds_;
+        WIDTH = seeds_.WIDTH();
+        QUERIES = seeds_.NUM_QUERIES();
+        LOG_BLOWUP = seeds_.LOG_BLOWUP();
+        POW_BITS = seeds_.POW_BITS();
+        MIN_DB = seeds_.MIN_DEGREE_BITS();
+        MAX_DB = seeds_.MAX_DEGREE_BITS();
+        NPV = seeds_.NUM_PUBLIC_VALUES();
+    }
+
+    /// @inheritdoc IVerifier
+    function verify(bytes calldata publicInputs, bytes calldata proof) external view returns (bool) {
+        if (publicInputs.length != 416) revert BadPublicInputsLength(publicInputs.length);
+        Ctx memory c = _layout(proof);
+        (uint256[] memory pv, bytes memory pvMont) = _publicValues(publicInputs);
+        _transcript(c, pvMont);
+        _checkConstraints(c, pv);
+        _checkFri(c);
+        return true;
+    }
+
+    // ---------------------------------------------------------------- layout and decoding
+
+    function _layout(bytes calldata proof) internal view returns (Ctx memory c) {
+        uint256 n = proof.length;
+        if (n < 66) revert ProofTooShort(66, n);
+        c.base = _offset(proof);
+        c.end = c.base + n;
+        uint256 version = uint8(proof[0]);
+        if (version != VERSION) revert BadVersion(version);
+        c.db = uint8(proof[1]);
+        if (c.db < MIN_DB || c.db > MAX_DB) revert DegreeBitsOutOfRange(c.db);
+        c.h = c.db + LOG_BLOWUP;
+        c.offClaimed = c.base + 66;
+        c.offRoots = c.offClaimed + (2 * WIDTH + 8) * 16;
+        c.offFinal = c.offRoots + 32 * c.db;
+        c.offRows = c.offFinal + 20;
+        c.cursor = c.offRows + QUERIES * (4 * WIDTH + 32);
+        if (c.cursor > c.end) revert ProofTooShort(c.cursor - c.base, n);
+        _checkLength(c);
+        c.ov = _decodeExts(c.offClaimed, 2 * WIDTH + 8);
+    }
+
+    /// @dev Walks the variable-length tail (trace and quotient multiproofs, then per round the
+    ///      siblings and a multiproof) so a truncated or oversized proof is refused up front.
+    function _checkLength(Ctx memory c) internal view {
+        uint256 at = c.cursor;
+        for (uint256 k = 0; k < 2 + c.db; ++k) {
+            if (k >= 2) at += 16 * QUERIES;
+            if (at + 2 > c.end) revert ProofTooShort(at + 2 - c.base, c.end - c.base);
+            uint256 count;
+            assembly ("memory-safe") {
+                count := shr(240, calldataload(at))
+            }
+            at += 2 + 32 * count;
+        }
+        if (at > c.end) revert ProofTooShort(at - c.base, c.end - c.base);
+        if (at < c.end) revert ProofTooLong(at - c.base, c.end - c.base);
+    }
+
+    function _offset(bytes calldata b) private pure returns (uint256 off) {
+        assembly ("memory-safe") {
+            off := b.offset
+        }
+    }
+
+    /// @dev `n` consecutive extension elements from calldata `off`.
+    function _decodeExts(uint256 off, uint256 n) internal pure returns (uint256[] memory v) {
+        v = new uint256[](n);
+        uint256 bad = type(uint256).max;
+        assembly ("memory-safe") {
+            let m8 := 0x00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff
+            let m16 := 0x0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff
+            let m32 := 0xffffffff
+            let p := 0x7f000001
+            let ri := 1057030144
+            let dst := add(v, 32)
+            for { let i := 0 } lt(i, n) { i := add(i, 1) } {
+                let at := add(off, mul(i, 16))
+                let w := calldataload(at)
+                w := or(shl(8, and(w, m8)), and(shr(8, w), m8))
+                w := or(shl(16, and(w, m16)), and(shr(16, w), m16))
+                let x0 := shr(224, w)
+                let x1 := and(shr(192, w), m32)
+                let x2 := and(shr(160, w), m32)
+                let x3 := and(shr(128, w), m32)
+                if iszero(and(and(lt(x0, p), lt(x1, p)), and(lt(x2, p), lt(x3, p)))) {
+                    if eq(bad, not(0)) { bad := at }
+                }
+                mstore(
+                    add(dst, shl(5, i)),
+                    or(or(mulmod(x0, ri, p), shl(64, mulmod(x1, ri, p))), or(shl(128, mulmod(x2, ri, p)), shl(192, mulmod(x3, ri, p))))
+                )
+            }
+        }
+        if (bad != type(uint256).max) _ext(bad); // reverts naming the element
+    }
+
+    /// @dev The extension element at calldata `off`: four little-endian Montgomery u32.
+    function _ext(uint256 off) internal pure returns (uint256 e) {
+        bool ok;
+        (e, ok) = K.loadExt(off);
+        if (!ok) revert NonCanonicalElement(off);
+    }
+
+    /// @dev Reads a multiproof header at the cursor: (first digest offset, digest count).
+    function _digests(Ctx memory c) internal pure returns (uint256 off, uint256 count) {
+        if (c.cursor + 2 > c.end) revert ProofTooShort(c.cursor + 2 - c.base, c.end - c.base);
+        uint256 at = c.cursor;
+        assembly ("memory-safe") {
+            count := shr(240, calldataload(at))
+        }
+        off = at + 2;
+        c.cursor = off + 32 * count;
+        if (c.cursor > c.end) revert ProofTooShort(c.cursor - c.base, c.end - c.base);
+    }
+
+    /// @dev The 208 public values (big-endian 16-bit limbs of the 13 words) and their
+    ///      Montgomery little-endian bytes, as the transcript observes them.
+    function _publicValues(bytes calldata pi) internal view returns (uint256[] memory pv, bytes memory mont) {
+        uint256 npv = NPV;
+        pv = new uint256[](npv);
+        mont = new bytes(4 * npv);
+        assembly ("memory-safe") {
+            let base := pi.offset
+            for { let i := 0 } lt(i, npv) { i := add(i, 1) } {
+                let word := calldataload(add(base, mul(32, div(i, 16))))
+                let limb := and(shr(mul(16, sub(15, mod(i, 16))), word), 0xffff)
+                mstore(add(add(pv, 32), mul(i, 32)), limb)
+                let m := mulmod(limb, 33554430, 0x7f000001)
+                let p := add(add(mont, 32), mul(i, 4))
+                mstore8(p, and(m, 0xff))
+                mstore8(add(p, 1), and(shr(8, m), 0xff))
+                mstore8(add(p, 2), and(shr(16, m), 0xff))
+                mstore8(add(p, 3), shr(24, m))
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- Fiat–Shamir
+
+    function _transcript(Ctx memory c, bytes memory pvMont) internal view {
+        (bytes memory starkSeed, bytes memory friSeed) = seeds.seeds(c.db);
+        bytes memory pcsSeed = seeds.pcsSeed();
+        uint256 claimed = (2 * WIDTH + 8) * 16;
+        Transcript.State memory t =
+            Transcript.init(64 + starkSeed.length + pcsSeed.length + friSeed.length + pvMont.length + claimed);
+        t.observeBytes(starkSeed);
+        t.observeCalldata(c.base + 2, 32);
+        t.observeBytes(pvMont);
+        c.alpha = t.sampleExt();
+        t.observeCalldata(c.base + 34, 32);
+        c.zeta = t.sampleExt();
+        t.observeBytes(pcsSeed);
+        t.observeCalldata(c.offClaimed, claimed);
+        c.friAlpha = t.sampleExt();
+        t.observeBytes(friSeed);
+        c.betas = new uint256[](c.db);
+        for (uint256 r = 0; r < c.db; ++r) {
+            t.observeCalldata(c.offRoots + 32 * r, 32);
+            c.betas[r] = t.sampleExt();
+        }
+        _ext(c.offFinal); // canonical check
+        t.observeCalldata(c.offFinal, 16);
+        t.popByte();
+        uint256 witness;
+        uint256 wOff = c.offFinal + 16;
+        assembly ("memory-safe") {
+            witness := shr(224, calldataload(wOff))
+        }
+        if (K.bswap32(witness) >= K.P) revert NonCanonicalElement(wOff);
+        t.observeCalldata(wOff, 4);
+        if (t.sampleBits(POW_BITS) != 0) revert ProofOfWorkFailed();
+        c.idx = new uint256[](QUERIES);
+        for (uint256 q = 0; q < QUERIES; ++q) {
+            c.idx[q] = t.sampleBits(c.h);
+        }
+        c.ord = _sortedOrder(c.idx);
+    }
+
+    /// @dev Query numbers ordered by index (insertion sort; 33 entries).
+    function _sortedOrder(uint256[] memory idx) internal pure returns (uint256[] memory ord) {
+        uint256 n = idx.length;
+        ord = new uint256[](n);
+        for (uint256 i = 0; i < n; ++i) {
+            uint256 j = i;
+            while (j > 0 && idx[ord[j - 1]] > idx[i]) {
+                ord[j] = ord[j - 1];
+                --j;
+            }
+            ord[j] = i;
+        }
+    }
+
+    // ---------------------------------------------------------------- constraints at ζ
+
+    function _checkConstraints(Ctx memory c, uint256[] memory pv) internal view {
+        uint256 zetaN = K.square(c.zeta, c.db);
+        uint256 zh = K.sub(zetaN, K.ONE);
+        if (zh == 0) revert OodPointInDomain();
+        uint256 omegaInv = K.inv(K.omega(c.db));
+        uint256 acc = _evaluate(c, pv, zh, omegaInv);
+        if (K.mul(acc, K.einv(zh)) != _quotientAtZeta(c, zetaN)) revert ConstraintMismatch();
+    }
+
+    function _evaluate(Ctx memory c, uint256[] memory pv, uint256 zh, uint256 omegaInv)
+        internal
+        view
+        returns (uint256 acc)
+    {
+        uint256 w2 = 2 * WIDTH;
+        bytes memory input = new bytes(32 * (w2 + pv.length + 4));
+        uint256[] memory ov = c.ov;
+        for (uint256 i = 0; i < w2; ++i) {
+            _put(input, i, ov[i]);
+        }
+        for (uint256 i = 0; i < pv.length; ++i) {
+            _put(input, w2 + i, pv[i]);
+        }
+        uint256 k = w2 + pv.length;
+        _put(input, k, K.mul(zh, K.einv(K.sub(c.zeta, K.ONE))));
+        _put(input, k + 1, K.mul(zh, K.einv(K.sub(c.zeta, omegaInv))));
+        _put(input, k + 2, K.sub(c.zeta, omegaInv));
+        _put(input, k + 3, c.alpha);
+        try constraints.evaluate(input) returns (uint256 r) {
+            acc = r;
+        } catch {
+            revert ConstraintEvaluationFailed();
+        }
+    }
+
+    function _put(bytes memory b, uint256 i, uint256 v) private pure {
+        assembly ("memory-safe") {
+            mstore(add(add(b, 32), mul(i, 32)), v)
+        }
+    }
+
+    /// @dev Q(ζ) from the two chunks: chunk i lives on the coset 3·ω^i·H of the quotient
+    ///      domain, and with u = (ζ/3)^n the vanishing ratios are (1+u)/2 and (1-u)/2.
+    function _quotientAtZeta(Ctx memory c, uint256 zetaN) internal view returns (uint256) {
+        uint256 base = 2 * WIDTH;
+        uint256[2] memory chunk;
+        for (uint256 i = 0; i < 2; ++i) {
+            uint256 o = base + 4 * i;
+            // Σ_k q_k · X^k, Horner from the top coefficient.
+            uint256 v = c.ov[o + 3];
+            for (uint256 k = 3; k > 0; --k) {
+                v = K.add(K.mulX(v), c.ov[o + k - 1]);
+            }
+            chunk[i] = v;
+        }
+        uint256 u = K.scale(zetaN, K.pow(K.INV3, 1 << c.db));
+        uint256 z0 = K.scale(K.add(K.ONE, u), K.INV2);
+        uint256 z1 = K.scale(K.sub(K.ONE, u), K.INV2);
+        return K.add(K.mul(z0, chunk[0]), K.mul(z1, chunk[1]));
+    }
+
+    // ---------------------------------------------------------------- FRI
+
+    struct Fri {
+        uint256[] pw; // α^0..α^(W-1) (trace columns), then α^(2W)..α^(2W+7) (quotient columns)
+        uint256 sumZ; // Σ α^i·t_i(ζ) + Σ α^(2W+j)·q_j(ζ)
+        uint256 sumZN; // Σ α^(W+i)·t_i(ζω)
+        uint256 alphaW; // α^W
+        uint256 zetaNext;
+        uint256[] folded;
+        uint256[] invS;
+    }
+
+    function _checkFri(Ctx memory c) internal view {
+        Fri memory f = _prepare(c);
+        bytes32[] memory traceLeaves = new bytes32[](QUERIES);
+        bytes32[] memory quotLeaves = new bytes32[](QUERIES);
+        for (uint256 q = 0; q < QUERIES; ++q) {
+            (traceLeaves[q], quotLeaves[q]) = _openQuery(c, f, q);
+        }
+        _merkle(c, traceLeaves, 0, c.h, _root(c.base + 2), 0);
+        _merkle(c, quotLeaves, 0, c.h, _root(c.base + 34), 1);
+        for (uint256 r = 0; r < c.db; ++r) {
+            _foldRound(c, f, r);
+        }
+        uint256 fin = _ext(c.offFinal);
+        for (uint256 q = 0; q < QUERIES; ++q) {
+            if (f.folded[q] != fin) revert FinalPolyMismatch(q);
+        }
+        if (c.cursor != c.end) revert ProofTooLong(c.cursor - c.base, c.end - c.base);
+    }
+
+    function _root(uint256 off) internal pure returns (bytes32 r) {
+        assembly ("memory-safe") {
+            r := calldataload(off)
+        }
+    }
+
+    /// @dev Powers of the batching challenge and the ζ-side sums of the reduced openings.
+    function _prepare(Ctx memory c) internal view returns (Fri memory f) {
+        uint256 w = WIDTH;
+        f.folded = new uint256[](QUERIES);
+        f.invS = new uint256[](QUERIES);
+        f.zetaNext = K.scale(c.zeta, K.omega(c.db));
+        uint256[] memory pw = K.powers(c.friAlpha, w + 8);
+        f.alphaW = K.mul(pw[w - 1], c.friAlpha);
+        uint256 a2w = K.mul(f.alphaW, f.alphaW);
+        for (uint256 j = 0; j < 8; ++j) {
+            pw[w + j] = K.mul(a2w, pw[j]);
+        }
+        uint256[] memory ov = c.ov;
+        f.sumZ = K.add(K.dot(pw, 0, ov, 0, w), K.dot(pw, w, ov, 2 * w, 8));
+        f.sumZN = K.mul(f.alphaW, K.dot(pw, 0, ov, w, w));
+        f.pw = pw;
+    }
+
+    /// @dev The reduced opening of query `q` and its two leaf hashes.
+    function _openQuery(Ctx memory c, Fri memory f, uint256 q) internal view returns (bytes32 tl, bytes32 ql) {
+        uint256 x = _queryPoint(c, f, q);
+        uint256 row = c.offRows + q * (4 * WIDTH + 32);
+        uint256 innerT = _inner(row, WIDTH, f.pw, 0);
+        uint256 innerQ = _inner(row + 4 * WIDTH, 8, f.pw, WIDTH);
+        f.folded[q] = _reduced(c, f, x, innerT, innerQ, q);
+        uint256 tlen = 4 * WIDTH;
+        assembly ("memory-safe") {
+            let p := mload(0x40)
+            calldatacopy(p, row, add(tlen, 32))
+            tl := keccak256(p, tlen)
+            ql := keccak256(add(p, tlen), 32)
+        }
+    }
+
+    /// @dev x = 3·ω_H^rev(i) = ±3·s0 with s0 = ω_H^rev(i >> 1, H - 1), the first fold's
+    ///      subgroup point; records 1/s0.
+    function _queryPoint(Ctx memory c, Fri memory f, uint256 q) internal view returns (uint256 x) {
+        uint256 i = c.idx[q];
+        uint256 s0 = K.pow(K.omega(c.h), _reverse(i >> 1, c.h - 1));
+        x = mulmod(K.GENERATOR, s0, K.P);
+        if (i & 1 == 1) x = K.P - x;
+        f.invS[q] = K.inv(s0);
+    }
+
+    /// @dev (Σ_z − inner)/(ζ − x) + (Σ_zω − α^W·innerT)/(ζω − x).
+    function _reduced(Ctx memory c, Fri memory f, uint256 x, uint256 innerT, uint256 innerQ, uint256 q)
+        internal
+        view
+        returns (uint256)
+    {
+        uint256 d1 = K.sub(c.zeta, x);
+        uint256 d2 = K.sub(f.zetaNext, x);
+        if (d1 == 0 || d2 == 0) revert QueryPointCollision(q);
+        uint256 atZ = K.mul(K.sub(f.sumZ, K.add(innerT, innerQ)), K.einv(d1));
+        return K.add(atZ, K.mul(K.sub(f.sumZN, K.mul(f.alphaW, innerT)), K.einv(d2)));
+    }
+
+    /// @dev Σ_k α^(start+k) · v_k over `n` little-endian Montgomery u32 at calldata `off`, with
+    ///      the Montgomery factor removed once at the end. One multiplication per value: v times
+    ///      the packed power gives four 62-bit lane products; four of them are summed in 64-bit
+    ///      lanes, then spread into 128-bit accumulators (lanes 0 and 2, lanes 1 and 3).
+    function _inner(uint256 off, uint256 n, uint256[] memory pw, uint256 start) internal pure returns (uint256 e) {
+        uint256 seen; // OR of every value: bit 31 of a lane set = a value ≥ 2^31 (never canonical)
+        assembly ("memory-safe") {
+            let accX := 0
+            let accY := 0
+            let pa := add(add(pw, 32), mul(start, 32))
+            let m8 := 0x00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff
+            let m16 := 0x0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff
+            let m32 := 0xffffffff
+            let l02 := 0x0000000000000000ffffffffffffffff0000000000000000ffffffffffffffff
+            let full := sub(n, mod(n, 8))
+            let i := 0
+            for {} lt(i, full) { i := add(i, 8) } {
+                let w := calldataload(add(off, mul(i, 4)))
+                w := or(shl(8, and(w, m8)), and(shr(8, w), m8))
+                w := or(shl(16, and(w, m16)), and(shr(16, w), m16))
+                seen := or(seen, w)
+                let t := mul(shr(224, w), mload(pa))
+                t := add(t, mul(and(shr(192, w), m32), mload(add(pa, 32))))
+                t := add(t, mul(and(shr(160, w), m32), mload(add(pa, 64))))
+                t := add(t, mul(and(shr(128, w), m32), mload(add(pa, 96))))
+                accX := add(accX, and(t, l02))
+                accY := add(accY, and(shr(64, t), l02))
+                t := mul(and(shr(96, w), m32), mload(add(pa, 128)))
+                t := add(t, mul(and(shr(64, w), m32), mload(add(pa, 160))))
+                t := add(t, mul(and(shr(32, w), m32), mload(add(pa, 192))))
+                t := add(t, mul(and(w, m32), mload(add(pa, 224))))
+                accX := add(accX, and(t, l02))
+                accY := add(accY, and(shr(64, t), l02))
+                pa := add(pa, 256)
+            }
+            if lt(i, n) {
+                let w := calldataload(add(off, mul(i, 4)))
+                w := or(shl(8, and(w, m8)), and(shr(8, w), m8))
+                w := or(shl(16, and(w, m16)), and(shr(16, w), m16))
+                for { let sh := 224 } lt(i, n) {
+                    i := add(i, 1)
+                    sh := sub(sh, 32)
+                } {
+                    let v := and(shr(sh, w), m32)
+                    seen := or(seen, v)
+                    let t := mul(v, mload(pa))
+                    accX := add(accX, and(t, l02))
+                    accY := add(accY, and(shr(64, t), l02))
+                    pa := add(pa, 32)
+                }
+            }
+            let lo := 0xffffffffffffffffffffffffffffffff
+            let p := 0x7f000001
+            let ri := 1057030144
+            let c0 := mulmod(mod(and(accX, lo), p), ri, p)
+            let c1 := mulmod(mod(and(accY, lo), p), ri, p)
+            let c2 := mulmod(mod(shr(128, accX), p), ri, p)
+            let c3 := mulmod(mod(shr(128, accY), p), ri, p)
+            e := or(or(c0, shl(64, c1)), or(shl(128, c2), shl(192, c3)))
+        }
+        // Lane sums assume values < 2^31; a value in [p, 2^31) acts as its residue (linearly),
+        // anything larger could carry between lanes and is refused.
+        if (seen & 0x8000000080000000800000008000000080000000800000008000000080000000 != 0) {
+            revert NonCanonicalElement(off);
+        }
+    }
+
+    /// @dev Bit reversal of the low `bits` bits.
+    function _reverse(uint256 x, uint256 bits) internal pure returns (uint256 r) {
+        assembly ("memory-safe") {
+            for { let i := 0 } lt(i, bits) { i := add(i, 1) } { r := or(shl(1, r), and(shr(i, x), 1)) }
+        }
+    }
+
+    /// @dev FRI round `r`: rebuild each query's leaf (lo, hi), fold with β_r, check the round's
+    ///      Merkle multiproof.
+    function _foldRound(Ctx memory c, Fri memory f, uint256 r) internal view {
+        uint256 sibOff = c.cursor;
+        c.cursor += 16 * QUERIES;
+        if (c.cursor > c.end) revert ProofTooShort(c.cursor - c.base, c.end - c.base);
+        bytes32[] memory leaves = new bytes32[](QUERIES);
+        uint256 beta = c.betas[r];
+        for (uint256 q = 0; q < QUERIES; ++q) {
+            leaves[q] = _foldQuery(f, q, c.idx[q] >> r, _ext(sibOff + 16 * q), beta);
+        }
+        _merkle(c, leaves, r + 1, c.h - r - 1, _root(c.offRoots + 32 * r), 2 + r);
+    }
+
+    /// @dev One query's fold at a round where its index is `i`: returns the leaf hash of the
+    ///      pair (lo, hi), folds to (lo+hi)/2 + β(lo−hi)/(2s), and moves 1/s to the next round
+    ///      (s' = ±s², the sign being bit 1 of i).
+    function _foldQuery(Fri memory f, uint256 q, uint256 i, uint256 sib, uint256 beta)
+        internal
+        pure
+        returns (bytes32 h)
+    {
+        uint256 cur = f.folded[q];
+        (uint256 lo, uint256 hi) = i & 1 == 0 ? (cur, sib) : (sib, cur);
+        uint256 leaf = K.montBytes(lo) | (K.montBytes(hi) >> 128);
+        assembly ("memory-safe") {
+            mstore(0, leaf)
+            h := keccak256(0, 32)
+        }
+        uint256 inv = f.invS[q];
+        f.folded[q] = K.fold(lo, hi, beta, inv);
+        uint256 sq = mulmod(inv, inv, K.P);
+        f.invS[q] = (i >> 1) & 1 == 1 ? K.P - sq : sq;
+    }
+
+    // ---------------------------------------------------------------- Merkle multiproofs
+
+    /// @dev Checks a pruned multiproof (Plonky3 0.8: boundary digests level by level, ascending)
+    ///      for the queries' leaves at indices idx >> shift in a tree of `height` levels.
+    function _merkle(Ctx memory c, bytes32[] memory leaves, uint256 shift, uint256 height, bytes32 root, uint256 tree)
+        internal
+        pure
+    {
+        (uint256 off, uint256 count) = _digests(c);
+        uint256 n = leaves.length;
+        uint256[] memory ni = new uint256[](n);
+        bytes32[] memory nh = new bytes32[](n);
+        uint256 m = 0;
+        for (uint256 k = 0; k < n; ++k) {
+            uint256 q = c.ord[k];
+            uint256 ix = c.idx[q] >> shift;
+            if (m > 0 && ni[m - 1] == ix) {
+                if (nh[m - 1] != leaves[q]) revert DuplicateLeafMismatch(tree);
+                continue;
+            }
+            ni[m] = ix;
+            nh[m] = leaves[q];
+            ++m;
+        }
+        (uint256 used, bool overrun) = _climb(ni, nh, m, height, off, count);
+        if (overrun || used != count) revert MerkleProofSize(tree);
+        if (nh[0] != root) revert MerkleRootMismatch(tree);
+    }
+
+    /// @dev Hashes the sorted unique frontier (ni, nh) of m nodes up `height` levels: pairs of
+    ///      siblings combine, every other node takes the next proof digest as its sibling.
+    function _climb(uint256[] memory ni, bytes32[] memory nh, uint256 m, uint256 height, uint256 off, uint256 count)
+        private
+        pure
+        returns (uint256 used, bool overrun)
+    {
+        assembly ("memory-safe") {
+            let pi := add(ni, 32)
+            let ph := add(nh, 32)
+            for { let level := 0 } lt(level, height) { level := add(level, 1) } {
+                let k := 0
+                for { let i := 0 } lt(i, m) {} {
+                    let j := mload(add(pi, shl(5, i)))
+                    let a := mload(add(ph, shl(5, i)))
+                    let b := 0
+                    let i1 := add(i, 1)
+                    let paired := 0
+                    if iszero(and(j, 1)) {
+                        if lt(i1, m) { paired := eq(mload(add(pi, shl(5, i1))), add(j, 1)) }
+                    }
+                    switch paired
+                    case 1 {
+                        b := mload(add(ph, shl(5, i1)))
+                        i := add(i, 2)
+                    }
+                    default {
+                        if eq(used, count) { overrun := 1 }
+                        b := calldataload(add(off, shl(5, used)))
+                        used := add(used, 1)
+                        if and(j, 1) {
+                            let t := a
+                            a := b
+                            b := t
+                        }
+                        i := i1
+                    }
+                    mstore(0, a)
+                    mstore(32, b)
+                    mstore(add(pi, shl(5, k)), shr(1, j))
+                    mstore(add(ph, shl(5, k)), keccak256(0, 64))
+                    k := add(k, 1)
+                }
+                m := k
+            }
+        }
+    }
+}

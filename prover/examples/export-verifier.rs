@@ -1,0 +1,134 @@
+//! Writes the generated parts of the L1 verifier and its test fixtures:
+//! - `l1-contracts/src/verifier/BatchVerifierSeeds.sol` (parameters + transcript seeds);
+//! - `l1-contracts/test/fixtures/batch-<transfers>.json`: real proofs of transfer batches
+//!   encoded for L1, with their public inputs and a corpus of single-byte mutations of the proof
+//!   and of every public-input word, each with the Rust verifier's verdict.
+//!
+//! `cargo run --release -p ctm-prover --example export-verifier [-- --sizes 1,8,60 --mutations 240]`
+//!
+//! For parameter sweeps (scripts/verifier-gas), `--fri LOG_BLOWUP,QUERIES,POW_BITS --root DIR`
+//! writes the seeds and fixtures for other FRI parameters under another copy of l1-contracts.
+
+use std::path::PathBuf;
+
+use ctm_prover::FriConfig;
+use ctm_prover::air::BatchAir;
+use ctm_prover::evm::codec::{decode, encode};
+use ctm_prover::evm::{L1_FRI, solidity};
+use ctm_prover::{BatchProof, PublicInputs, bench, build_witness, evm_config, prove, verify};
+use serde_json::json;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// The Rust verdict on `(public, proof bytes)`: decode, then Plonky3's verifier.
+fn accepts(fri: &FriConfig, public: &PublicInputs, bytes: &[u8], depth: u8) -> bool {
+    let Ok(proof) = decode(bytes, fri) else { return false };
+    let envelope = BatchProof {
+        version: ctm_prover::prover::PROOF_VERSION,
+        depth,
+        fri: *fri,
+        public: public.clone(),
+        proof,
+    };
+    verify(&evm_config(fri), fri, depth, public, &envelope).is_ok()
+}
+
+fn abi(public: &PublicInputs) -> Vec<u8> {
+    public.words().iter().flat_map(|w| w.0).collect()
+}
+
+fn public_from(bytes: &[u8]) -> Option<PublicInputs> {
+    let w = |i: usize| alloy_primitives::B256::from_slice(&bytes[32 * i..32 * i + 32]);
+    let u = |i: usize| u64::try_from(alloy_primitives::U256::from_be_bytes(w(i).0)).ok();
+    Some(PublicInputs {
+        l2_chain_id: u(0)?,
+        batch_index: u(1)?,
+        prev_state_root: w(2),
+        new_state_root: w(3),
+        batch_data_hash: w(4),
+        queue_start: u(5)?,
+        queue_count: u(6)?,
+        queue_hash_start: w(7),
+        queue_hash_end: w(8),
+        withdrawal_root: w(9),
+        fees_burned: u128::try_from(alloy_primitives::U256::from_be_bytes(w(10).0)).ok()?,
+        rejected_deposits_hash: w(11),
+        slashes_hash: w(12),
+    })
+}
+
+fn fixture(fri: &FriConfig, transfers: usize, mutations: usize) -> eyre::Result<serde_json::Value> {
+    let wl = bench::transfers(transfers, transfers.max(2), 1)?;
+    let (w, _) = build_witness(&wl.tree, &wl.rules, &wl.blocks, &wl.ctx)?;
+    let t = std::time::Instant::now();
+    let p = prove(&evm_config(fri), fri, &w, |_| {})?;
+    let prove_s = t.elapsed().as_secs_f64();
+    let bytes = encode(&p.proof, fri)?;
+    let pi = abi(&w.public);
+    eyre::ensure!(accepts(fri, &w.public, &bytes, w.depth), "fresh proof does not verify");
+    // Single-byte changes spread over the whole proof (header and every section included).
+    let mut corpus = Vec::new();
+    let step = (bytes.len() / mutations.max(1)).max(1);
+    for k in 0..mutations.min(bytes.len()) {
+        let pos = if k < 8 { k } else { (k * step + k * 7) % bytes.len() };
+        let mut m = bytes.clone();
+        let value = m[pos] ^ (1 << (k % 8));
+        m[pos] = value;
+        corpus.push(json!({"target": "proof", "pos": pos, "value": value, "accept": accepts(fri, &w.public, &m, w.depth)}));
+    }
+    // One change in every public-input word (a low byte, so integer words stay in range).
+    for word in 0..13 {
+        let mut m = pi.clone();
+        let pos = 32 * word + 31;
+        m[pos] ^= 1;
+        let accept = public_from(&m).is_some_and(|p| accepts(fri, &p, &bytes, w.depth));
+        corpus.push(json!({"target": "public", "pos": pos, "value": m[pos], "accept": accept}));
+    }
+    println!(
+        "batch of {transfers} transfers: 2^{} rows, proven in {prove_s:.2} s, proof {} bytes, {} mutations",
+        p.proof.degree_bits,
+        bytes.len(),
+        corpus.len()
+    );
+    Ok(json!({
+        "transfers": transfers,
+        "proveSeconds": prove_s,
+        "degreeBits": p.proof.degree_bits,
+        "publicInputs": format!("0x{}", hex::encode(&pi)),
+        "batchData": format!("0x{}", hex::encode(&wl.ctx.batch_data)),
+        "proof": format!("0x{}", hex::encode(&bytes)),
+        "mutations": corpus,
+    }))
+}
+
+fn main() -> eyre::Result<()> {
+    let args: Vec<String> = std::env::args().collect();
+    let opt = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1));
+    let sizes: Vec<usize> = match opt("--sizes") {
+        Some(s) => s.split(',').map(str::parse).collect::<Result<_, _>>()?,
+        None => vec![1, 8, 60],
+    };
+    let mutations: usize = opt("--mutations").map_or(Ok(240), |s| s.parse())?;
+    let fri = match opt("--fri") {
+        Some(s) => {
+            let v: Vec<usize> = s.split(',').map(str::parse).collect::<Result<_, _>>()?;
+            eyre::ensure!(v.len() == 3, "--fri LOG_BLOWUP,QUERIES,POW_BITS");
+            FriConfig { log_blowup: v[0], num_queries: v[1], pow_bits: v[2] }
+        }
+        None => L1_FRI,
+    };
+    fri.validate()?;
+    let base = opt("--root").map_or_else(root, PathBuf::from);
+    let air = BatchAir::new(bench::DEPTH).ok_or_else(|| eyre::eyre!("depth"))?;
+    std::fs::write(base.join(solidity::SEEDS_PATH), solidity::seeds_contract_for(&air, &fri))?;
+    let out = base.join("l1-contracts/test/fixtures");
+    std::fs::create_dir_all(&out)?;
+    for (i, &n) in sizes.iter().enumerate() {
+        // The first fixture carries the full mutation corpus; the others a smaller sample.
+        let f = fixture(&fri, n, if i == 0 { mutations } else { mutations.min(24) })?;
+        std::fs::write(out.join(format!("batch-{n}.json")), serde_json::to_string_pretty(&f)?)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,256 @@
+//! The compact proof encoding the Solidity verifier reads (`docs/verifier.md`).
+//!
+//! Field elements are written exactly as the keccak challenger and the Merkle leaves hash them:
+//! the Montgomery `u32`, little endian. So the contract hashes calldata slices as they are.
+//! Every length is fixed by `degree_bits` and the FRI parameters except the Merkle multiproofs,
+//! whose digest counts are `u16` big endian and bounded.
+//!
+//! ```text
+//! u8 version = 1 | u8 degree_bits | trace root (32) | quotient root (32)
+//! claimed evaluations: trace at ζ (W ext), trace at ζω (W ext), quotient chunks (2 × 4 ext)
+//! FRI commit roots (degree_bits × 32) | final polynomial (1 ext) | query PoW witness (4)
+//! per query: trace row (W × 4) ‖ quotient rows (2 × 4 × 4)
+//! trace multiproof: u16 n ‖ n × 32 | quotient multiproof: u16 n ‖ n × 32
+//! per FRI round: per query sibling (1 ext) ‖ u16 n ‖ n × 32
+//! ```
+
+use ctm_core::hash::Felt;
+use p3_field::{BasedVectorSpace, Field, PrimeCharacteristicRing, PrimeField32};
+use p3_fri::{BatchMultiOpening, CommitPhaseMultiStep, FriProof};
+use p3_merkle_tree::{MerkleCap, PrunedMerklePaths};
+use p3_uni_stark::{Commitments, OpenedValues, Proof};
+
+use super::{CodecError, EXT_DEGREE, MAX_DEGREE_BITS, MIN_DEGREE_BITS, QUOTIENT_CHUNKS};
+use crate::config::{Challenge, EvmConfig, FriConfig};
+use crate::layout::WIDTH;
+
+/// Encoding version byte.
+pub const VERSION: u8 = 1;
+/// Largest digest count of one multiproof (a tree of 2^(22+8) leaves and 255 queries stays below).
+pub const MAX_DIGESTS: usize = 8192;
+
+type Cap = MerkleCap<Felt, [u8; 32]>;
+
+/// `x · 2^32 mod p`, the Montgomery form the challenger hashes.
+fn mont(x: Felt) -> [u8; 4] {
+    x.to_unique_u32().to_le_bytes()
+}
+
+struct Writer(Vec<u8>);
+
+impl Writer {
+    fn felt(&mut self, x: Felt) {
+        self.0.extend_from_slice(&mont(x));
+    }
+    fn ext(&mut self, x: &Challenge) {
+        for &c in x.as_basis_coefficients_slice() {
+            self.felt(c);
+        }
+    }
+    fn root(&mut self, cap: &Cap) -> Result<(), CodecError> {
+        match cap.roots() {
+            [root] => {
+                self.0.extend_from_slice(root);
+                Ok(())
+            }
+            _ => Err(CodecError::Shape("Merkle cap height must be 0")),
+        }
+    }
+    fn digests(&mut self, p: &PrunedMerklePaths<u8, 32>) -> Result<(), CodecError> {
+        let n = p.sibling_hashes.len();
+        if n > MAX_DIGESTS {
+            return Err(CodecError::Bound { what: "multiproof digest", got: n, max: MAX_DIGESTS });
+        }
+        self.0.extend_from_slice(&(n as u16).to_be_bytes());
+        for d in &p.sibling_hashes {
+            self.0.extend_from_slice(d);
+        }
+        Ok(())
+    }
+}
+
+/// Encodes a proof made with [`crate::evm_config`]`(fri)` for the L1 verifier.
+pub fn encode(proof: &Proof<EvmConfig>, fri: &FriConfig) -> Result<Vec<u8>, CodecError> {
+    let db = proof.degree_bits;
+    if !(MIN_DEGREE_BITS..=MAX_DEGREE_BITS).contains(&db) {
+        return Err(CodecError::DegreeBits(db));
+    }
+    let ov = &proof.opened_values;
+    let fp = &proof.opening_proof;
+    let next = ov.trace_next.as_ref().ok_or(CodecError::Shape("trace_next missing"))?;
+    if proof.commitments.random.is_some() || ov.random.is_some() || ov.preprocessed.is_some() {
+        return Err(CodecError::Shape("zero-knowledge or preprocessed proofs"));
+    }
+    if ov.trace_local.len() != WIDTH
+        || next.len() != WIDTH
+        || ov.quotient_chunks.len() != QUOTIENT_CHUNKS
+        || ov.quotient_chunks.iter().any(|c| c.len() != EXT_DEGREE)
+        || fp.commit_phase_commits.len() != db
+        || fp.commit_phase_openings.len() != db
+        || fp.final_poly.len() != 1
+        || fp.input_openings.len() != 2
+    {
+        return Err(CodecError::Shape("opened values do not match the batch AIR"));
+    }
+    let zero = |w: &Felt| *w == Felt::ZERO;
+    if !zero(&proof.ood_pow_witness)
+        || !zero(&fp.batch_pow_witness)
+        || !fp.commit_pow_witnesses.iter().all(zero)
+    {
+        return Err(CodecError::Shape("unexpected proof-of-work witnesses"));
+    }
+    let mut w = Writer(Vec::with_capacity(200_000));
+    w.0.push(VERSION);
+    w.0.push(db as u8);
+    w.root(&proof.commitments.trace)?;
+    w.root(&proof.commitments.quotient_chunks)?;
+    for v in ov.trace_local.iter().chain(next).chain(ov.quotient_chunks.iter().flatten()) {
+        w.ext(v);
+    }
+    for c in &fp.commit_phase_commits {
+        w.root(c)?;
+    }
+    w.ext(&fp.final_poly[0]);
+    w.felt(fp.query_pow_witness);
+    let (trace, quot) = (&fp.input_openings[0], &fp.input_openings[1]);
+    if trace.opened_values.len() != fri.num_queries || quot.opened_values.len() != fri.num_queries {
+        return Err(CodecError::Shape("query count differs from the FRI parameters"));
+    }
+    for (t, q) in trace.opened_values.iter().zip(&quot.opened_values) {
+        let ok = t.len() == 1 && t[0].len() == WIDTH && q.len() == QUOTIENT_CHUNKS;
+        if !ok || q.iter().any(|r| r.len() != EXT_DEGREE) {
+            return Err(CodecError::Shape("opened rows do not match the committed matrices"));
+        }
+        for &x in t[0].iter().chain(q.iter().flatten()) {
+            w.felt(x);
+        }
+    }
+    w.digests(&trace.opening_proof)?;
+    w.digests(&quot.opening_proof)?;
+    for step in &fp.commit_phase_openings {
+        if step.sibling_values.len() != fri.num_queries
+            || step.sibling_values.iter().any(|s| s.len() != 1)
+        {
+            return Err(CodecError::Shape("FRI siblings do not match arity 2"));
+        }
+        for s in &step.sibling_values {
+            w.ext(&s[0]);
+        }
+        w.digests(&step.opening_proof)?;
+    }
+    Ok(w.0)
+}
+
+struct Reader<'a> {
+    b: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], CodecError> {
+        let end = self.at.checked_add(n).filter(|&e| e <= self.b.len());
+        let end = end.ok_or(CodecError::Truncated(self.b.len()))?;
+        let s = &self.b[self.at..end];
+        self.at = end;
+        Ok(s)
+    }
+    fn u8(&mut self) -> Result<u8, CodecError> {
+        Ok(self.take(1)?[0])
+    }
+    fn felt(&mut self) -> Result<Felt, CodecError> {
+        let at = self.at;
+        let b = self.take(4)?;
+        let m = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+        if m >= Felt::ORDER_U32 {
+            return Err(CodecError::NonCanonical(at));
+        }
+        // m = x · 2^32 mod p  ⇒  x = m · 2^-32.
+        Ok(Felt::from_u32(m) * Felt::from_u64(1 << 32).inverse())
+    }
+    fn ext(&mut self) -> Result<Challenge, CodecError> {
+        let c = [self.felt()?, self.felt()?, self.felt()?, self.felt()?];
+        Ok(Challenge::from_basis_coefficients_fn(|i| c[i]))
+    }
+    fn exts(&mut self, n: usize) -> Result<Vec<Challenge>, CodecError> {
+        (0..n).map(|_| self.ext()).collect()
+    }
+    fn felts(&mut self, n: usize) -> Result<Vec<Felt>, CodecError> {
+        (0..n).map(|_| self.felt()).collect()
+    }
+    fn root(&mut self) -> Result<Cap, CodecError> {
+        let mut r = [0u8; 32];
+        r.copy_from_slice(self.take(32)?);
+        Ok(MerkleCap::new(vec![r]))
+    }
+    fn digests(&mut self) -> Result<PrunedMerklePaths<u8, 32>, CodecError> {
+        let n = self.take(2)?;
+        let n = usize::from(u16::from_be_bytes([n[0], n[1]]));
+        if n > MAX_DIGESTS {
+            return Err(CodecError::Bound { what: "multiproof digest", got: n, max: MAX_DIGESTS });
+        }
+        let raw = self.take(32 * n)?;
+        let sibling_hashes =
+            raw.chunks_exact(32).map(|c| c.try_into().unwrap_or([0; 32])).collect();
+        Ok(PrunedMerklePaths { sibling_hashes })
+    }
+}
+
+/// Decodes an L1 proof back into Plonky3's proof type (for the Rust verifier and tests).
+pub fn decode(bytes: &[u8], fri: &FriConfig) -> Result<Proof<EvmConfig>, CodecError> {
+    let mut r = Reader { b: bytes, at: 0 };
+    let v = r.u8()?;
+    if v != VERSION {
+        return Err(CodecError::Version(v));
+    }
+    let db = usize::from(r.u8()?);
+    if !(MIN_DEGREE_BITS..=MAX_DEGREE_BITS).contains(&db) {
+        return Err(CodecError::DegreeBits(db));
+    }
+    let commitments = Commitments { trace: r.root()?, quotient_chunks: r.root()?, random: None };
+    let trace_local = r.exts(WIDTH)?;
+    let trace_next = Some(r.exts(WIDTH)?);
+    let quotient_chunks =
+        (0..QUOTIENT_CHUNKS).map(|_| r.exts(EXT_DEGREE)).collect::<Result<_, _>>()?;
+    let opened_values =
+        OpenedValues { trace_local, trace_next, preprocessed: None, quotient_chunks, random: None };
+    let commit_phase_commits = (0..db).map(|_| r.root()).collect::<Result<_, _>>()?;
+    let final_poly = vec![r.ext()?];
+    let query_pow_witness = r.felt()?;
+    let q = fri.num_queries;
+    let mut trace_rows = Vec::with_capacity(q);
+    let mut quot_rows = Vec::with_capacity(q);
+    for _ in 0..q {
+        trace_rows.push(vec![r.felts(WIDTH)?]);
+        quot_rows
+            .push((0..QUOTIENT_CHUNKS).map(|_| r.felts(EXT_DEGREE)).collect::<Result<_, _>>()?);
+    }
+    let input_openings = vec![
+        BatchMultiOpening { opened_values: trace_rows, opening_proof: r.digests()? },
+        BatchMultiOpening { opened_values: quot_rows, opening_proof: r.digests()? },
+    ];
+    let mut commit_phase_openings = Vec::with_capacity(db);
+    for _ in 0..db {
+        let sibling_values = (0..q).map(|_| r.ext().map(|e| vec![e])).collect::<Result<_, _>>()?;
+        commit_phase_openings
+            .push(CommitPhaseMultiStep { sibling_values, opening_proof: r.digests()? });
+    }
+    if r.at != bytes.len() {
+        return Err(CodecError::Trailing(bytes.len() - r.at));
+    }
+    let opening_proof = FriProof {
+        batch_pow_witness: Felt::ZERO,
+        commit_phase_commits,
+        commit_pow_witnesses: vec![Felt::ZERO; db],
+        input_openings,
+        commit_phase_openings,
+        final_poly,
+        query_pow_witness,
+    };
+    Ok(Proof {
+        commitments,
+        opened_values,
+        opening_proof,
+        degree_bits: db,
+        ood_pow_witness: Felt::ZERO,
+    })
+}

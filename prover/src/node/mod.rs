@@ -1,0 +1,400 @@
+//! The prover node: watches the L1 Rollup for committed-but-unproven batches, fetches their
+//! ops from the sequencer, proves them and submits `proveBatch`.
+//!
+//! Data flow, per poll ([`ProverNode::step`]):
+//! 1. Read `lastCommittedBatch` / `lastFinalizedBatch` from the Rollup ([`l1`]).
+//! 2. For the next batch `i` after the node's state [`replica::Replica`] (batch 0 = the
+//!    sequencer's genesis block, rebuilt from the preset): read L1's public inputs of `i`; if their
+//!    `prevStateRoot` is not the replica's root, batches were reverted and re-committed, so the
+//!    replica is rebuilt from genesis. Fetch the batch's blocks of ops with
+//!    `ctm_getBatchWitness` ([`sequencer`]); a batch the sequencer has not stored yet ends the
+//!    poll.
+//! 3. If `i % nodes == node_index` and L1 says `i` is unproven, build the [`BatchContext`] (the
+//!    consumed queue entries from `QueueEntryAdded` logs, the expected public inputs from L1),
+//!    then witness, prove, verify and encode on a blocking thread (`work.rs`); re-check on L1 that
+//!    `i` is still unproven, send `proveBatch` and wait for the receipt. Otherwise just apply the
+//!    blocks to the replica. Either way the replica's root must become L1's `newStateRoot`.
+//!
+//! Work sharing without waste: each batch has exactly one owner among the `nodes` nodes, and an
+//! owner checks L1 before proving and again before submitting, so a proof that already landed
+//! (from any prover) is never re-proven or re-sent; a `proveBatch` that would revert fails at gas
+//! estimation and costs nothing. Restart: the replica lives in memory, so a restarted node
+//! replays from genesis (deterministic) and continues with the first unproven batch it owns.
+//! Errors from L1 or the sequencer are retried with exponential backoff (counted in
+//! `ctm_prover_failures_total`); only configuration errors stop the node.
+
+pub mod config;
+pub mod error;
+pub mod l1;
+pub mod metrics;
+pub mod replica;
+pub mod sequencer;
+mod work;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use alloy::primitives::{Address, B256};
+use ctm_core::Rules;
+use tokio::sync::watch;
+
+pub use config::{NodeConfig, RunArgs, Share};
+pub use error::{NodeError, Result};
+use l1::{Heads, QueueLog, RollupClient};
+use replica::Replica;
+use sequencer::{BatchInput, SequencerClient};
+
+use crate::Stage;
+use crate::public::PublicInputs;
+use crate::witness::{BatchContext, Block};
+
+/// Longest wait between retries of a failing step.
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+/// What the node reports while it runs (for progress displays; everything is also logged).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Event {
+    /// The node checked L1 and starts with an empty replica.
+    Started {
+        /// The submitting account.
+        prover: Address,
+        /// This node's share of the batches.
+        share: Share,
+    },
+    /// L1's batch pointers at the start of a poll.
+    Heads(Heads),
+    /// A batch was applied to the replica without proving (not ours, or already proven).
+    Replayed {
+        /// Batch index.
+        batch: u64,
+    },
+    /// Proving progress of an own batch.
+    Proving {
+        /// Batch index.
+        batch: u64,
+        /// Stage reached.
+        stage: Stage,
+    },
+    /// Our proof was accepted on L1.
+    Proven {
+        /// Batch index.
+        batch: u64,
+        /// The `proveBatch` transaction (unknown when a timed-out submission landed later).
+        tx: Option<B256>,
+    },
+    /// An own batch was proven by someone else first.
+    Skipped {
+        /// Batch index.
+        batch: u64,
+        /// Who proved it.
+        by: Address,
+    },
+    /// L1 no longer extends the replica (batches reverted): replaying from genesis.
+    Reset {
+        /// The batch whose `prevStateRoot` differed.
+        batch: u64,
+    },
+    /// A step failed and is retried.
+    Retrying {
+        /// The error.
+        error: String,
+        /// Wait before the retry.
+        after: Duration,
+    },
+}
+
+/// Receives [`Event`]s (called from async and blocking threads).
+pub type Observer = Arc<dyn Fn(&Event) + Send + Sync>;
+
+/// A proof made but not yet accepted on L1.
+struct Pending {
+    batch: u64,
+    proof: Vec<u8>,
+}
+
+/// A prover node (see the module docs).
+pub struct ProverNode {
+    cfg: NodeConfig,
+    rules: Rules,
+    l1: RollupClient,
+    l2: SequencerClient,
+    queue: QueueLog,
+    replica: Option<Replica>,
+    pending: Option<Pending>,
+    observer: Observer,
+    checked: bool,
+}
+
+impl std::fmt::Debug for ProverNode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProverNode")
+            .field("prover", &self.l1.prover())
+            .field("share", &self.cfg.share)
+            .field("replica", &self.replica)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ProverNode {
+    /// A node for `cfg` (connections are opened lazily by the first step).
+    pub fn new(cfg: NodeConfig) -> Result<Self> {
+        cfg.check()?;
+        let l1 = RollupClient::new(&cfg.l1_rpc, cfg.deployment.rollup, cfg.key.clone())?;
+        let l2 = SequencerClient::new(&cfg.sequencer_rpc)?;
+        Ok(Self {
+            rules: Rules::from_config(&cfg.genesis),
+            queue: QueueLog::new(cfg.deployment.deploy_block),
+            cfg,
+            l1,
+            l2,
+            replica: None,
+            pending: None,
+            observer: Arc::new(|_| {}),
+            checked: false,
+        })
+    }
+
+    /// Reports events to `observer` as well as to the log.
+    pub fn with_observer(mut self, observer: impl Fn(&Event) + Send + Sync + 'static) -> Self {
+        self.observer = Arc::new(observer);
+        self
+    }
+
+    /// The account that submits proofs.
+    pub fn prover(&self) -> Address {
+        self.l1.prover()
+    }
+
+    /// Polls until `stop` turns true (or its sender is dropped); retries failing steps with
+    /// exponential backoff. Returns an error only for configuration errors.
+    pub async fn run(mut self, mut stop: watch::Receiver<bool>) -> Result<()> {
+        let poll = self.cfg.poll;
+        let mut backoff = poll;
+        loop {
+            let outcome = tokio::select! {
+                r = self.step() => r,
+                _ = stop.wait_for(|s| *s) => return Ok(()),
+            };
+            let wait = match outcome {
+                Ok(()) => {
+                    backoff = poll;
+                    poll
+                }
+                Err(e) if e.is_fatal() => return Err(e),
+                Err(e) => {
+                    metrics::failure(e.kind());
+                    tracing::warn!(error = %e, retry_in = ?backoff, "prover-node step failed");
+                    self.emit(Event::Retrying { error: e.to_string(), after: backoff });
+                    let w = backoff;
+                    backoff = (backoff * 2).min(MAX_BACKOFF.max(poll));
+                    w
+                }
+            };
+            tokio::select! {
+                _ = tokio::time::sleep(wait) => {}
+                _ = stop.wait_for(|s| *s) => return Ok(()),
+            }
+        }
+    }
+
+    /// One poll: submits a pending proof, then handles every committed batch after the replica
+    /// that the sequencer can serve.
+    pub async fn step(&mut self) -> Result<()> {
+        if !self.checked {
+            self.check_l1().await?;
+        }
+        if let Some(p) = self.pending.take() {
+            self.submit(p).await?;
+        }
+        let heads = self.l1.heads().await?;
+        self.emit(Event::Heads(heads));
+        loop {
+            let next = self.replica.as_ref().map_or(1, |r| r.batch() + 1);
+            if next > heads.committed || !self.handle(next).await? {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Refuses an L1 of another chain than the deployment's and a preset whose genesis root is
+    /// not the deployment's.
+    async fn check_l1(&mut self) -> Result<()> {
+        self.replica()?;
+        let chain = self.l1.chain_id().await?;
+        if chain != self.cfg.deployment.chain_id {
+            return Err(NodeError::Config(format!(
+                "L1 chain id {chain}, the deployment is on {}",
+                self.cfg.deployment.chain_id
+            )));
+        }
+        self.checked = true;
+        self.emit(Event::Started { prover: self.prover(), share: self.cfg.share });
+        Ok(())
+    }
+
+    /// The replica, built from genesis if there is none.
+    fn replica(&mut self) -> Result<&mut Replica> {
+        if self.replica.is_none() {
+            let r = Replica::genesis(&self.cfg.genesis, &self.rules)?;
+            if r.root() != self.cfg.deployment.genesis_state_root {
+                return Err(NodeError::Config(format!(
+                    "preset {} gives genesis root {}, the deployment has {}",
+                    self.cfg.genesis.name,
+                    r.root(),
+                    self.cfg.deployment.genesis_state_root
+                )));
+            }
+            self.replica = Some(r);
+        }
+        self.replica.as_mut().ok_or_else(|| NodeError::Task("replica missing".into()))
+    }
+
+    /// Handles batch `i` (the replica is at `i - 1`). `false`: the sequencer does not have it yet.
+    async fn handle(&mut self, i: u64) -> Result<bool> {
+        let pi = self.l1.public_inputs(i).await?;
+        let replica = self.replica()?;
+        if pi.prev_state_root != replica.root() {
+            if replica.batch() == 0 {
+                return Err(NodeError::RootMismatch {
+                    batch: 0,
+                    expected: pi.prev_state_root,
+                    got: replica.root(),
+                });
+            }
+            tracing::warn!(
+                batch = i,
+                "L1 batch does not extend the replica: replaying from genesis"
+            );
+            self.replica = None;
+            self.emit(Event::Reset { batch: i });
+            return Ok(true);
+        }
+        let Some(input) = self.l2.batch(i).await? else {
+            tracing::debug!(batch = i, "the sequencer has not stored the batch yet");
+            return Ok(false);
+        };
+        if input.record.new_state_root != pi.new_state_root {
+            return Err(NodeError::BadBatch {
+                batch: i,
+                reason: format!(
+                    "the sequencer's newStateRoot {} is not L1's {}",
+                    input.record.new_state_root, pi.new_state_root
+                ),
+            });
+        }
+        // Before proving: is it ours and still unproven on L1?
+        if self.cfg.share.owns(i) && self.l1.prover_of(i).await? == Address::ZERO {
+            self.prove(i, pi, input).await?;
+        } else {
+            self.replay(i, pi.new_state_root, input.blocks).await?;
+        }
+        ::metrics::gauge!(metrics::REPLICA_BATCH).set(i as f64);
+        Ok(true)
+    }
+
+    fn take_replica(&mut self) -> Result<Replica> {
+        self.replica()?;
+        self.replica.take().ok_or_else(|| NodeError::Task("replica missing".into()))
+    }
+
+    /// Applies batch `i` to the replica on a blocking thread.
+    async fn replay(&mut self, i: u64, new_root: B256, blocks: Vec<Block>) -> Result<()> {
+        let mut replica = self.take_replica()?;
+        let rules = self.rules.clone();
+        let (replica, applied) = tokio::task::spawn_blocking(move || {
+            let r = replica.apply(i, &rules, &blocks, new_root);
+            (replica, r)
+        })
+        .await
+        .map_err(|e| NodeError::Task(e.to_string()))?;
+        // A failed apply leaves a partial state: drop it (the next poll replays from genesis).
+        applied?;
+        self.replica = Some(replica);
+        tracing::debug!(batch = i, "replayed");
+        self.emit(Event::Replayed { batch: i });
+        Ok(())
+    }
+
+    /// Proves own batch `i` and submits the proof.
+    async fn prove(&mut self, i: u64, pi: PublicInputs, input: BatchInput) -> Result<()> {
+        let queue = self.queue.range(&self.l1, pi.queue_start, pi.queue_count).await?;
+        let ctx = BatchContext {
+            l2_chain_id: pi.l2_chain_id,
+            batch_index: i,
+            batch_data: input.batch_data,
+            queue_start: pi.queue_start,
+            queue_hash_start: pi.queue_hash_start,
+            queue,
+            rejected_deposits: input.record.rejected,
+            slashes: Vec::new(),
+            expected: Some(pi),
+        };
+        tracing::info!(batch = i, blocks = input.blocks.len(), "proving");
+        let mut replica = self.take_replica()?;
+        let rules = self.rules.clone();
+        let observer = self.observer.clone();
+        let started = Instant::now();
+        let (replica, proof) = tokio::task::spawn_blocking(move || {
+            let progress = |stage| observer(&Event::Proving { batch: i, stage });
+            let r = work::prove_batch(&mut replica, &rules, i, &input.blocks, &ctx, progress);
+            (replica, r)
+        })
+        .await
+        .map_err(|e| NodeError::Task(e.to_string()))?;
+        self.replica = Some(replica);
+        let proof = proof?;
+        let secs = started.elapsed().as_secs_f64();
+        ::metrics::histogram!(metrics::PROVE_SECONDS).record(secs);
+        tracing::info!(batch = i, secs, bytes = proof.len(), "proof ready");
+        self.submit(Pending { batch: i, proof }).await
+    }
+
+    /// Submits a proof unless L1 already has one; keeps it for the next poll on failure.
+    async fn submit(&mut self, p: Pending) -> Result<()> {
+        // Before submitting: another prover may have been faster.
+        let by = match self.l1.prover_of(p.batch).await {
+            Ok(by) => by,
+            Err(e) => {
+                self.pending = Some(p);
+                return Err(e);
+            }
+        };
+        if by != Address::ZERO {
+            self.already_proven(p.batch, by, None);
+            return Ok(());
+        }
+        match self.l1.prove_batch(p.batch, p.proof.clone()).await {
+            Ok(tx) => {
+                self.already_proven(p.batch, self.prover(), Some(tx));
+                Ok(())
+            }
+            Err(e) => match self.l1.prover_of(p.batch).await {
+                Ok(by) if by != Address::ZERO => {
+                    self.already_proven(p.batch, by, None);
+                    Ok(())
+                }
+                _ => {
+                    self.pending = Some(p);
+                    Err(e)
+                }
+            },
+        }
+    }
+
+    /// Records that `batch` is proven by `by` (this node when `by` is our account).
+    fn already_proven(&self, batch: u64, by: Address, tx: Option<B256>) {
+        if by == self.prover() {
+            metrics::proven(batch);
+            tracing::info!(batch, tx = ?tx, "batch proven on L1");
+            self.emit(Event::Proven { batch, tx });
+        } else {
+            ::metrics::counter!(metrics::SKIPPED).increment(1);
+            tracing::info!(batch, %by, "batch already proven by another prover: skipped");
+            self.emit(Event::Skipped { batch, by });
+        }
+    }
+
+    fn emit(&self, event: Event) {
+        (self.observer)(&event);
+    }
+}

@@ -1,0 +1,193 @@
+//! The L1 proof encoding and transcript: round trips, bounds, the exact keccak transcript the
+//! Solidity verifier replays (checked against Plonky3's own challenger), and the staleness of
+//! the generated Solidity seeds.
+
+use std::cell::RefCell;
+
+use ctm_core::hash::Felt;
+use ctm_prover::config::{Challenge, EvmPcs};
+use ctm_prover::evm::codec::{decode, encode};
+use ctm_prover::evm::seeds::{fri_seed, pcs_seed, stark_seed};
+use ctm_prover::evm::{CodecError, L1_FRI, solidity};
+use ctm_prover::{BatchProof, EvmConfig, Witness, bench, build_witness, evm_config, prove};
+use p3_challenger::{HashChallenger, SerializingChallenger32};
+use p3_field::{PrimeCharacteristicRing, PrimeField32};
+use p3_keccak::Keccak256Hash;
+use p3_symmetric::CryptographicHasher;
+use p3_uni_stark::{Proof, StarkConfig, StarkGenericConfig};
+
+thread_local! {
+    static TAPE: RefCell<Vec<Vec<u8>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Keccak-256 that records every input: the challenger's transcript.
+#[derive(Clone, Copy, Default)]
+struct Tap;
+
+impl CryptographicHasher<u8, [u8; 32]> for Tap {
+    fn hash_iter<I: IntoIterator<Item = u8>>(&self, input: I) -> [u8; 32] {
+        let v: Vec<u8> = input.into_iter().collect();
+        TAPE.with(|t| t.borrow_mut().push(v.clone()));
+        Keccak256Hash.hash_iter(v)
+    }
+}
+
+type TapConfig =
+    StarkConfig<EvmPcs, Challenge, SerializingChallenger32<Felt, HashChallenger<u8, Tap, 32>>>;
+
+fn proof_of(transfers: usize) -> (Witness, BatchProof<EvmConfig>) {
+    let wl = bench::transfers(transfers, transfers.max(2), 1).unwrap();
+    let (w, _) = build_witness(&wl.tree, &wl.rules, &wl.blocks, &wl.ctx).unwrap();
+    let p = prove(&evm_config(&L1_FRI), &L1_FRI, &w, |_| {}).unwrap();
+    (w, p)
+}
+
+#[test]
+fn encoding_round_trips_and_verifies() {
+    let (w, p) = proof_of(3);
+    let bytes = encode(&p.proof, &L1_FRI).unwrap();
+    let back = decode(&bytes, &L1_FRI).unwrap();
+    assert_eq!(encode(&back, &L1_FRI).unwrap(), bytes);
+    let envelope = BatchProof { proof: back, ..p };
+    ctm_prover::verify(&evm_config(&L1_FRI), &L1_FRI, w.depth, &w.public, &envelope).unwrap();
+    // Truncated, oversized and non-canonical encodings are refused by the decoder.
+    assert!(matches!(decode(&bytes[..bytes.len() - 1], &L1_FRI), Err(CodecError::Truncated(_))));
+    let mut long = bytes.clone();
+    long.push(0);
+    assert_eq!(decode(&long, &L1_FRI).err(), Some(CodecError::Trailing(1)));
+    let mut bad = bytes.clone();
+    bad[66..70].copy_from_slice(&u32::MAX.to_le_bytes());
+    assert_eq!(decode(&bad, &L1_FRI).err(), Some(CodecError::NonCanonical(66)));
+    bad = bytes;
+    bad[0] = 2;
+    assert_eq!(decode(&bad, &L1_FRI).err(), Some(CodecError::Version(2)));
+}
+
+/// The challenger the Solidity verifier implements, driven from the encoded proof.
+#[derive(Default)]
+struct Model {
+    buf: Vec<u8>,
+    out: Vec<u8>,
+    tape: Vec<Vec<u8>>,
+}
+
+impl Model {
+    fn observe(&mut self, b: &[u8]) {
+        self.out.clear();
+        self.buf.extend_from_slice(b);
+    }
+    fn pop(&mut self) -> u8 {
+        if self.out.is_empty() {
+            self.tape.push(self.buf.clone());
+            let d = Keccak256Hash.hash_iter(self.buf.drain(..));
+            self.buf = d.to_vec();
+            self.out = d.to_vec();
+        }
+        self.out.pop().unwrap_or_default()
+    }
+    fn u32(&mut self) -> u32 {
+        u32::from_le_bytes([self.pop(), self.pop(), self.pop(), self.pop()])
+    }
+    fn ext(&mut self) {
+        for _ in 0..4 {
+            while self.u32() & 0x7fff_ffff >= Felt::ORDER_U32 {}
+        }
+    }
+}
+
+#[test]
+fn transcript_matches_plonky3_challenger() {
+    let (w, p) = proof_of(2);
+    let bytes = encode(&p.proof, &L1_FRI).unwrap();
+    let air = ctm_prover::air::BatchAir::new(w.depth).unwrap();
+    let db = p.proof.degree_bits;
+    // Plonky3's verifier with a recording keccak.
+    let tap_proof: Proof<TapConfig> = Proof {
+        commitments: p.proof.commitments,
+        opened_values: p.proof.opened_values,
+        opening_proof: p.proof.opening_proof,
+        degree_bits: db,
+        ood_pow_witness: p.proof.ood_pow_witness,
+    };
+    let mmcs_cfg = evm_config(&L1_FRI);
+    let tap_cfg = TapConfig::new(
+        mmcs_cfg.pcs().clone(),
+        SerializingChallenger32::new(HashChallenger::new(vec![], Tap)),
+    );
+    TAPE.with(|t| t.borrow_mut().clear());
+    let pv = w.public.to_field_elements();
+    p3_uni_stark::verify(&tap_cfg, &air, &tap_proof, &pv).unwrap();
+    let tape = TAPE.with(|t| t.take());
+
+    // The same transcript from the encoding alone.
+    let width = ctm_prover::layout::WIDTH;
+    let claimed = 66 + (2 * width + 8) * 16;
+    let mut m = Model::default();
+    m.observe(&stark_seed(&air, db));
+    m.observe(&bytes[2..34]);
+    let pv_bytes: Vec<u8> = pv.iter().flat_map(|x| x.to_unique_u32().to_le_bytes()).collect();
+    m.observe(&pv_bytes);
+    m.ext(); // alpha
+    m.observe(&bytes[34..66]);
+    m.ext(); // zeta
+    m.observe(&pcs_seed());
+    m.observe(&bytes[66..claimed]);
+    m.ext(); // FRI batching alpha
+    m.observe(&fri_seed(&L1_FRI, db));
+    for r in 0..db {
+        m.observe(&bytes[claimed + 32 * r..claimed + 32 * r + 32]);
+        m.ext(); // beta
+    }
+    let fp = claimed + 32 * db;
+    m.observe(&bytes[fp..fp + 16]);
+    m.pop(); // PoW squeeze
+    m.observe(&bytes[fp + 16..fp + 20]);
+    assert_eq!(m.u32() & ((1 << L1_FRI.pow_bits) - 1), 0, "PoW");
+    for _ in 0..L1_FRI.num_queries {
+        m.u32();
+    }
+    assert_eq!(m.tape.len(), tape.len(), "number of keccak calls");
+    for (i, (a, b)) in m.tape.iter().zip(&tape).enumerate() {
+        assert_eq!(hex::encode(a), hex::encode(b), "keccak input {i}");
+    }
+    assert_eq!(Felt::ZERO, p.proof.ood_pow_witness);
+}
+
+#[test]
+fn generated_seeds_contract_is_current() {
+    let air = ctm_prover::air::BatchAir::new(32).unwrap();
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../",
+        "l1-contracts/src/verifier/BatchVerifierSeeds.sol"
+    );
+    let committed = std::fs::read_to_string(path).unwrap_or_default();
+    assert!(
+        committed == solidity::seeds_contract(&air),
+        "{} is stale: run `{}`",
+        solidity::SEEDS_PATH,
+        solidity::COMMAND
+    );
+}
+
+#[test]
+fn proof_fixtures_are_current() {
+    // Proving is deterministic: the committed L1 fixture must be byte-identical to a fresh proof
+    // of the same batch under the current AIR, seeds and encoding.
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../l1-contracts/test/fixtures/batch-1.json");
+    let fixture: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap_or_default())
+            .unwrap_or_default();
+    let (w, p) = proof_of(1);
+    let fresh = format!("0x{}", hex::encode(encode(&p.proof, &L1_FRI).unwrap()));
+    let public = format!(
+        "0x{}",
+        hex::encode(w.public.words().iter().flat_map(|x| x.0).collect::<Vec<u8>>())
+    );
+    assert!(
+        fixture["proof"].as_str() == Some(fresh.as_str())
+            && fixture["publicInputs"].as_str() == Some(public.as_str()),
+        "l1-contracts/test/fixtures are stale: run `{}`",
+        solidity::COMMAND
+    );
+}

@@ -1,0 +1,377 @@
+//! The prover node end to end, with nothing mocked: anvil as L1 with the contracts (and the
+//! batch STARK verifier) deployed by the forge script, an in-process sequencer that commits
+//! batches of real signed L2 transfers, and two in-process prover nodes (0 and 1 of 2) that prove
+//! them with real proofs checked on-chain. Node 0 is killed mid-stream and restarted.
+//!
+//! Checks: every committed batch is proven exactly once and by its owner (`i % 2`), no prover
+//! sends a transaction that is not an accepted `proveBatch` (its nonce equals its `BatchProven`
+//! count), node 0's batches wait while it is down and get proven after the restart (which replays
+//! from genesis), `finalizeBatch` succeeds for every batch in order, and the Prometheus endpoint
+//! reports the proofs.
+//!
+//! Run with `cargo test --release -p ctm-prover --test node` (needs `npm ci` for anvil/forge).
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use alloy::network::{EthereumWallet, TransactionBuilder};
+use alloy::primitives::{Address, U256};
+use alloy::providers::{DynProvider, Provider, ProviderBuilder};
+use alloy::rpc::types::{Filter, TransactionRequest};
+use alloy::signers::local::PrivateKeySigner;
+use alloy_sol_types::{SolCall, SolEvent};
+use ctm_core::l1::{IBridge, IERC20, IRollup};
+use ctm_prover::node::{Event, NodeConfig, ProverNode, Share, metrics};
+use ctm_sequencer::config::{Cli, SequencerConfig};
+use ctm_sequencer::l1::Deployment;
+use ctm_sequencer::service;
+use tokio::sync::{mpsc, watch};
+
+/// Anvil's accounts 0 (deployer, L2 user), 1 (sequencer), 2 and 3 (provers).
+const KEYS: [&str; 4] = [
+    "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80",
+    "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d",
+    "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a",
+    "0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6",
+];
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn key(i: usize) -> PrivateKeySigner {
+    KEYS[i].parse().unwrap()
+}
+
+struct Anvil(Child);
+impl Drop for Anvil {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+async fn wait_until<F, Fut>(what: &str, secs: u64, mut f: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while Instant::now() < deadline {
+        if f().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+async fn l1_call<C: SolCall>(p: &DynProvider, to: Address, call: C) -> C::Return {
+    let req = TransactionRequest::default().with_to(to).with_input(call.abi_encode());
+    C::abi_decode_returns(&p.call(req).await.unwrap()).unwrap()
+}
+
+async fn l1_send<C: SolCall>(p: &DynProvider, to: Address, call: C) {
+    let req = TransactionRequest::default().with_to(to).with_input(call.abi_encode());
+    let r = p.send_transaction(req).await.unwrap().get_receipt().await.unwrap();
+    assert!(r.status());
+}
+
+fn wallet_provider(url: &str, k: PrivateKeySigner) -> DynProvider {
+    ProviderBuilder::new()
+        .wallet(EthereumWallet::from(k))
+        .connect_http(url.parse().unwrap())
+        .erased()
+}
+
+/// Anvil on a free port plus the contracts of the computronium preset (sequencer = account 1,
+/// genesis root = the empty depth-32 tree of an L1-settled chain).
+async fn l1() -> (Anvil, String, PathBuf, Deployment) {
+    assert!(
+        repo().join("node_modules/.bin/anvil").exists(),
+        "anvil is not installed: run scripts/setup (npm ci)"
+    );
+    let port = free_port();
+    let url = format!("http://127.0.0.1:{port}");
+    let anvil = Anvil(
+        Command::new(repo().join("tools/anvil"))
+            .args(["--port", &port.to_string(), "--silent"])
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let p = wallet_provider(&url, key(0));
+    wait_until("anvil", 30, || async { p.get_chain_id().await.is_ok() }).await;
+    let genesis = ctm_core::tree::empty_digests(32)[32].to_bytes32();
+    let rel = format!("deployments/test-prover-node-{}.json", std::process::id());
+    let out = Command::new(repo().join("tools/forge"))
+        .current_dir(repo().join("l1-contracts"))
+        .args(["script", "script/Deploy.s.sol", "--rpc-url", &url, "--broadcast"])
+        .env("PRESET", "computronium")
+        .env("SEQUENCER", key(1).address().to_string())
+        .env("GENESIS_STATE_ROOT", genesis.to_string())
+        .env("DEPLOYMENT_JSON", &rel)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "deploy failed: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let path = repo().join("l1-contracts").join(&rel);
+    let dep = Deployment::load(&path).unwrap();
+    (anvil, url, path, dep)
+}
+
+/// A sequencer linked to L1 that seals a batch every 300 ms.
+async fn sequencer(l1_url: &str, deployment: &Path, datadir: &Path) -> service::Running {
+    let cli = Cli {
+        port: Some(0),
+        block_time_ms: Some(50),
+        datadir: Some(datadir.to_path_buf()),
+        l1_rpc: Some(l1_url.into()),
+        deployment: Some(deployment.to_path_buf()),
+        sequencer_key: Some(KEYS[1].into()),
+        l1_confirmations: Some(0),
+        batch_interval_ms: Some(300),
+        l1_poll_ms: Some(100),
+        ..Default::default()
+    };
+    service::start(SequencerConfig::resolve(cli).unwrap()).await.unwrap()
+}
+
+/// A prover node task (node `index` of 2, L1 key `2 + index`) and its stop switch.
+fn spawn_prover(
+    l1_url: &str,
+    l2_url: &str,
+    dep: &Deployment,
+    index: u64,
+    events: mpsc::UnboundedSender<(u64, Event)>,
+) -> (tokio::task::JoinHandle<()>, watch::Sender<bool>) {
+    let cfg = NodeConfig {
+        l1_rpc: l1_url.into(),
+        sequencer_rpc: l2_url.into(),
+        deployment: dep.clone(),
+        key: key(2 + index as usize),
+        genesis: ctm_core::GenesisConfig::preset("computronium").unwrap(),
+        share: Share::new(index, 2).unwrap(),
+        poll: Duration::from_millis(200),
+        metrics: None,
+    };
+    let node = ProverNode::new(cfg).unwrap().with_observer(move |e| {
+        let _ = events.send((index, e.clone()));
+    });
+    let (stop, stopped) = watch::channel(false);
+    let task = tokio::spawn(async move { node.run(stopped).await.unwrap() });
+    (task, stop)
+}
+
+/// Who proved each batch, from the `BatchProven` logs (index → provers, in log order).
+async fn proven_logs(l1: &DynProvider, dep: &Deployment) -> Vec<(u64, Address)> {
+    let filter = Filter::new()
+        .address(dep.rollup)
+        .event_signature(IRollup::BatchProven::SIGNATURE_HASH)
+        .from_block(dep.deploy_block);
+    l1.get_logs(&filter)
+        .await
+        .unwrap()
+        .iter()
+        .map(|log| {
+            let e = IRollup::BatchProven::decode_log_data(&log.inner.data).unwrap();
+            (e.batchIndex.to::<u64>(), e.prover)
+        })
+        .collect()
+}
+
+async fn committed(l1: &DynProvider, dep: &Deployment) -> u64 {
+    l1_call(l1, dep.rollup, IRollup::lastCommittedBatchCall {}).await
+}
+
+async fn prover_of(l1: &DynProvider, dep: &Deployment, i: u64) -> Address {
+    l1_call(l1, dep.rollup, IRollup::batchCall { batchIndex: U256::from(i) }).await.prover
+}
+
+/// Whether L2 block `block` is in a batch committed on L1.
+async fn covered(l1: &DynProvider, l2: &DynProvider, dep: &Deployment, block: u64) -> bool {
+    let n = committed(l1, dep).await;
+    if n == 0 {
+        return false;
+    }
+    let b: serde_json::Value = l2.raw_request("ctm_getBatch".into(), (n,)).await.unwrap();
+    b["toBlock"].as_u64().is_some_and(|to| to >= block)
+}
+
+/// Sends `n` transfers, each in its own batch (waits for the batch that commits it before
+/// sending the next).
+async fn transfers(l1: &DynProvider, l2: &DynProvider, dep: &Deployment, n: u64) {
+    for k in 0..n {
+        let to = Address::repeat_byte(0x40 + k as u8);
+        let req = TransactionRequest::default().with_to(to).with_value(U256::from(1_000 + k));
+        let r = l2.send_transaction(req).await.unwrap().get_receipt().await.unwrap();
+        assert!(r.status());
+        let block = r.block_number.unwrap();
+        wait_until("the transfer's batch on L1", 60, || covered(l1, l2, dep, block)).await;
+    }
+}
+
+/// The events of the prover nodes: `(node index, event)` in arrival order.
+struct Seen {
+    rx: mpsc::UnboundedReceiver<(u64, Event)>,
+    all: Vec<(u64, Event)>,
+}
+
+impl Seen {
+    fn drain(&mut self) {
+        while let Ok(e) = self.rx.try_recv() {
+            self.all.push(e);
+        }
+    }
+
+    async fn wait(&mut self, what: &str, secs: u64, done: impl Fn(&[(u64, Event)]) -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        while Instant::now() < deadline {
+            self.drain();
+            if done(&self.all) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("timed out waiting for {what}: {:#?}", self.all);
+    }
+}
+
+/// The batches node `node` reported proven (receipt seen), in order.
+fn proven_by(all: &[(u64, Event)], node: u64) -> Vec<u64> {
+    all.iter()
+        .filter_map(|(n, e)| match e {
+            Event::Proven { batch, .. } if *n == node => Some(*batch),
+            _ => None,
+        })
+        .collect()
+}
+
+async fn scrape(addr: std::net::SocketAddr, name: &str) -> f64 {
+    let text = alloy::transports::http::reqwest::get(format!("http://{addr}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .filter(|l| l.starts_with(name))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_nodes_prove_every_batch_once_and_a_restarted_node_resumes() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+        )
+        .with_test_writer()
+        .try_init();
+    let started = Instant::now();
+    let metrics_addr: std::net::SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+    metrics::install_exporter(metrics_addr).unwrap();
+    let (anvil, l1_url, dep_path, dep) = l1().await;
+    let deployed = started.elapsed();
+    let l1 = wallet_provider(&l1_url, key(0));
+    let datadir = std::env::temp_dir().join(format!("ctm-prover-node-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&datadir);
+    let seq = sequencer(&l1_url, &dep_path, &datadir).await;
+    let l2 = wallet_provider(&seq.http_url(), key(0));
+
+    // Fund the L2 user with a deposit from L1 (an L1-settled chain starts empty): batch 1
+    // consumes the queue entry.
+    let me = key(0).address();
+    let amount = U256::from(100u64) * U256::from(10u64).pow(U256::from(18));
+    l1_send(&l1, dep.token, IERC20::approveCall { spender: dep.bridge, amount }).await;
+    l1_send(&l1, dep.bridge, IBridge::depositCall { l2Recipient: me, amount }).await;
+    wait_until("the deposit on L2", 60, || async { l2.get_balance(me).await.unwrap() == amount })
+        .await;
+    let head = l2.get_block_number().await.unwrap();
+    wait_until("the deposit's batch on L1", 60, || covered(&l1, &l2, &dep, head)).await;
+
+    let (tx, rx) = mpsc::unbounded_channel();
+    let mut seen = Seen { rx, all: Vec::new() };
+    let (a, a_stop) = spawn_prover(&l1_url, &seq.http_url(), &dep, 0, tx.clone());
+    let (b, b_stop) = spawn_prover(&l1_url, &seq.http_url(), &dep, 1, tx.clone());
+    let (pa, pb) = (key(2).address(), key(3).address());
+
+    // Phase 1: batch 2 (one transfer) is node 0's first proof; once its receipt is in, kill
+    // node 0 (no graceful stop: the task is dropped where it is).
+    transfers(&l1, &l2, &dep, 1).await;
+    seen.wait("node 0's proof of batch 2", 120, |all| proven_by(all, 0).contains(&2)).await;
+    a.abort();
+    let _ = a.await;
+    drop(a_stop);
+
+    // Phase 2: five more batches while node 0 is down; node 1 proves only its own.
+    transfers(&l1, &l2, &dep, 5).await;
+    let last = committed(&l1, &dep).await;
+    assert_eq!(last, 7, "the deposit and each transfer got their own batch");
+    let odd: Vec<u64> = (1..=last).filter(|i| i % 2 == 1).collect();
+    seen.wait("node 1's batches", 120, |all| proven_by(all, 1) == odd).await;
+    let waiting: Vec<u64> = (3..=last).filter(|i| i % 2 == 0).collect();
+    for &i in &waiting {
+        assert_eq!(prover_of(&l1, &dep, i).await, Address::ZERO, "batch {i} waits for node 0");
+    }
+
+    // Restart node 0: it replays from genesis and proves the batches it owns.
+    let (a2, a2_stop) = spawn_prover(&l1_url, &seq.http_url(), &dep, 0, tx);
+    let restarted = Instant::now();
+    let mine: Vec<u64> = std::iter::once(2).chain(waiting.iter().copied()).collect();
+    seen.wait("node 0's batches", 180, |all| proven_by(all, 0) == mine).await;
+    let resumed = restarted.elapsed();
+    let _ = a2_stop.send(true);
+    let _ = b_stop.send(true);
+    a2.await.unwrap();
+    b.await.unwrap();
+    seen.drain();
+    let replays = seen.all.iter().filter(|(n, e)| *n == 0 && *e == Event::Replayed { batch: 1 });
+    assert_eq!(replays.count(), 2, "node 0 replayed from genesis when it started and restarted");
+
+    // Exactly one accepted proof per batch, by its owner; no other prover transaction was sent.
+    let logs = proven_logs(&l1, &dep).await;
+    let mut indices: Vec<u64> = logs.iter().map(|(i, _)| *i).collect();
+    indices.sort_unstable();
+    assert_eq!(indices, (1..=last).collect::<Vec<_>>(), "one BatchProven per batch");
+    for (i, by) in &logs {
+        assert_eq!(*by, if i % 2 == 0 { pa } else { pb }, "batch {i} proven by its owner");
+    }
+    for p in [pa, pb] {
+        let sent = l1.get_transaction_count(p).await.unwrap();
+        let proofs = logs.iter().filter(|(_, by)| *by == p).count() as u64;
+        assert_eq!(sent, proofs, "{p}: every transaction sent is an accepted proveBatch");
+    }
+
+    // Finalize in order.
+    for i in 1..=last {
+        l1_send(&l1, dep.rollup, IRollup::finalizeBatchCall { batchIndex: U256::from(i) }).await;
+    }
+    let finalized: u64 = l1_call(&l1, dep.rollup, IRollup::lastFinalizedBatchCall {}).await;
+    assert_eq!(finalized, last);
+
+    // Metrics: every accepted proof counted, a proving time recorded for each, no failures.
+    let proven = scrape(metrics_addr, metrics::BATCHES_PROVEN).await;
+    assert_eq!(proven, last as f64);
+    let timed = scrape(metrics_addr, &format!("{}_count", metrics::PROVE_SECONDS)).await;
+    assert_eq!(timed, last as f64, "prove_seconds count");
+    assert_eq!(scrape(metrics_addr, metrics::FAILURES).await, 0.0);
+    println!(
+        "batches {last}; deploy {deployed:.1?}; restart → all proven {resumed:.1?}; total {:.1?}",
+        started.elapsed()
+    );
+
+    seq.stop().await;
+    drop(anvil);
+    let _ = std::fs::remove_file(dep_path);
+    let _ = std::fs::remove_dir_all(datadir);
+}
