@@ -83,6 +83,15 @@ async fn transfers_of_all_three_types_with_receipts_and_balances() {
     let at_first = provider.get_balance(BOB).number(r1.block_number.unwrap()).await.unwrap();
     assert_eq!(at_first, eth(1));
     assert_eq!(provider.get_transaction_count(me).number(0).await.unwrap(), 0);
+    // ctm_ records keep u128 amounts exact: the genesis mints (10,000 tokens, above 2^64) come
+    // back as decimal strings, small integers as numbers.
+    let genesis = rpc(&node.http_url(), "ctm_getBlockOps", json!(["0x0"])).await;
+    let ops = genesis["result"]["ops"].as_array().unwrap_or_else(|| panic!("{genesis}"));
+    let mint = ops.iter().find(|o| o.get("mint").is_some()).unwrap();
+    assert_eq!(mint["mint"]["amount"], json!(eth(10_000).to_string()));
+    let n = format!("0x{:x}", r3.block_number.unwrap());
+    let block = rpc(&node.http_url(), "ctm_getBlockOps", json!([n])).await;
+    assert!(block["result"]["ops"].as_array().is_some_and(|o| !o.is_empty()), "{block}");
     node.stop().await;
 }
 

@@ -80,6 +80,11 @@ fn to_json<T: serde::Serialize>(v: T) -> RpcResult {
     serde_json::to_value(v).map_err(RpcError::internal)
 }
 
+/// `ctm_` records: u128 amounts kept exact (integers beyond 2^53 − 1 as decimal strings).
+fn exact_json<T: serde::Serialize>(v: &T) -> RpcResult {
+    super::exact::to_exact_json(v).map_err(RpcError::internal)
+}
+
 fn hex_u64(n: u64) -> Value {
     json!(format!("0x{n:x}"))
 }
@@ -185,12 +190,12 @@ impl EthApi {
             "eth_uninstallFilter" => Ok(json!(self.filters.uninstall(&p.get::<String>(0)?))),
             "ctm_getBlockOps" => {
                 let n = self.block_number(Some(BlockId::Number(p.get(0)?)))?;
-                to_json(node.storage.ops(n)?)
+                exact_json(&node.storage.ops(n)?)
             }
             "ctm_stateRoot" => to_json(node.state_root()),
             "ctm_getBatch" => {
                 let i: U256 = p.get(0)?;
-                to_json(node.storage.batch(i.saturating_to())?)
+                exact_json(&node.storage.batch(i.saturating_to())?)
             }
             "ctm_getBatchWitness" => self.batch_witness(p),
             "ctm_getWithdrawalProof" => self.withdrawal_proof(p),
@@ -644,7 +649,7 @@ impl EthApi {
             "batchIndex": b.index,
             "index": i,
             "recipient": b.withdrawals[i].recipient,
-            "amount": b.withdrawals[i].amount,
+            "amount": exact_json(&b.withdrawals[i].amount)?,
             "proof": proof,
             "withdrawalRoot": b.withdrawal_root,
             "status": b.status,

@@ -4,6 +4,7 @@
 pub mod convert;
 pub mod error;
 pub mod eth;
+pub mod exact;
 pub mod filters;
 pub mod ws;
 
