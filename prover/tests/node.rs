@@ -12,119 +12,30 @@
 //! Run with `cargo test --release -p ctm-prover --test node` (needs `npm ci` for anvil/forge).
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use alloy::network::{EthereumWallet, TransactionBuilder};
+use alloy::network::TransactionBuilder;
 use alloy::primitives::{Address, U256};
-use alloy::providers::{DynProvider, Provider, ProviderBuilder};
+use alloy::providers::{DynProvider, Provider};
 use alloy::rpc::types::{Filter, TransactionRequest};
-use alloy::signers::local::PrivateKeySigner;
-use alloy_sol_types::{SolCall, SolEvent};
+use alloy_sol_types::SolEvent;
 use ctm_core::l1::{IBridge, IERC20, IRollup};
 use ctm_prover::node::{Event, NodeConfig, ProverNode, Share, metrics};
 use ctm_sequencer::config::{Cli, SequencerConfig};
 use ctm_sequencer::l1::Deployment;
 use ctm_sequencer::service;
+use ctm_testkit::{Anvil, KEYS, free_port, key, l1_call, l1_send, wait_until, wallet_provider};
 use tokio::sync::{mpsc, watch};
 
-/// Anvil's accounts 0 (deployer, L2 user), 1 (sequencer), 2 and 3 (provers).
-const KEYS: [&str; 4] = [
-    "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80",
-    "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d",
-    "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a",
-    "0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6",
-];
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn key(i: usize) -> PrivateKeySigner {
-    KEYS[i].parse().unwrap()
-}
-
-struct Anvil(Child);
-impl Drop for Anvil {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-async fn wait_until<F, Fut>(what: &str, secs: u64, mut f: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    while Instant::now() < deadline {
-        if f().await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("timed out waiting for {what}");
-}
-
-async fn l1_call<C: SolCall>(p: &DynProvider, to: Address, call: C) -> C::Return {
-    let req = TransactionRequest::default().with_to(to).with_input(call.abi_encode());
-    C::abi_decode_returns(&p.call(req).await.unwrap()).unwrap()
-}
-
-async fn l1_send<C: SolCall>(p: &DynProvider, to: Address, call: C) {
-    let req = TransactionRequest::default().with_to(to).with_input(call.abi_encode());
-    let r = p.send_transaction(req).await.unwrap().get_receipt().await.unwrap();
-    assert!(r.status());
-}
-
-fn wallet_provider(url: &str, k: PrivateKeySigner) -> DynProvider {
-    ProviderBuilder::new()
-        .wallet(EthereumWallet::from(k))
-        .connect_http(url.parse().unwrap())
-        .erased()
-}
+// Anvil accounts: 0 deployer and L2 user, 1 sequencer, 2 and 3 the two provers.
 
 /// Anvil on a free port plus the contracts of the computronium preset (sequencer = account 1,
 /// genesis root = the empty depth-32 tree of an L1-settled chain).
 async fn l1() -> (Anvil, String, PathBuf, Deployment) {
-    assert!(
-        repo().join("node_modules/.bin/anvil").exists(),
-        "anvil is not installed: run scripts/setup (npm ci)"
-    );
-    let port = free_port();
-    let url = format!("http://127.0.0.1:{port}");
-    let anvil = Anvil(
-        Command::new(repo().join("tools/anvil"))
-            .args(["--port", &port.to_string(), "--silent"])
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let p = wallet_provider(&url, key(0));
-    wait_until("anvil", 30, || async { p.get_chain_id().await.is_ok() }).await;
+    let anvil = ctm_testkit::anvil().await;
+    let url = anvil.url.clone();
     let genesis = ctm_core::tree::empty_digests(32)[32].to_bytes32();
-    let rel = format!("deployments/test-prover-node-{}.json", std::process::id());
-    let out = Command::new(repo().join("tools/forge"))
-        .current_dir(repo().join("l1-contracts"))
-        .args(["script", "script/Deploy.s.sol", "--rpc-url", &url, "--broadcast"])
-        .env("PRESET", "computronium")
-        .env("SEQUENCER", key(1).address().to_string())
-        .env("GENESIS_STATE_ROOT", genesis.to_string())
-        .env("DEPLOYMENT_JSON", &rel)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "deploy failed: {}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let path = repo().join("l1-contracts").join(&rel);
+    let path = ctm_testkit::deploy(&url, key(1).address(), genesis, "prover-node");
     let dep = Deployment::load(&path).unwrap();
     (anvil, url, path, dep)
 }

@@ -5,115 +5,29 @@
 
 mod common;
 
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-
 use alloy::network::{EthereumWallet, TransactionBuilder};
 use alloy::primitives::{Address, B256, U256};
-use alloy::providers::{DynProvider, Provider, ProviderBuilder};
+use alloy::providers::{Provider, ProviderBuilder};
 use alloy::rpc::types::TransactionRequest;
-use alloy::signers::local::PrivateKeySigner;
 use alloy_sol_types::SolCall;
 use ctm_core::l1::{IBridge, IERC20, IRollup, Withdrawal, verify_withdrawal};
 use ctm_sequencer::config::{Cli, SequencerConfig};
 use ctm_sequencer::service;
 use ctm_sequencer::system::IL2Bridge;
+use ctm_testkit::{KEYS, key, l1_call, l1_send, wait_until, wallet_provider};
 use serde_json::json;
-
-const KEY0: &str = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
-const KEY1: &str = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-struct Anvil(Child);
-impl Drop for Anvil {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-async fn wait_until<F, Fut>(what: &str, secs: u64, mut f: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    while Instant::now() < deadline {
-        if f().await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("timed out waiting for {what}");
-}
-
-async fn l1_call<C: SolCall>(p: &DynProvider, to: Address, call: C) -> C::Return {
-    let out = p
-        .call(TransactionRequest::default().with_to(to).with_input(call.abi_encode()))
-        .await
-        .unwrap();
-    C::abi_decode_returns(&out).unwrap()
-}
-
-async fn l1_send<C: SolCall>(p: &DynProvider, to: Address, call: C) {
-    let r = p
-        .send_transaction(TransactionRequest::default().with_to(to).with_input(call.abi_encode()))
-        .await
-        .unwrap();
-    assert!(r.get_receipt().await.unwrap().status());
-}
 
 #[tokio::test]
 async fn deposits_batches_and_withdrawal_proofs_against_anvil() {
-    assert!(
-        repo().join("node_modules/.bin/anvil").exists(),
-        "anvil is not installed: run scripts/setup (npm ci)"
-    );
-    let port = free_port();
-    let l1_url = format!("http://127.0.0.1:{port}");
-    let anvil = Anvil(
-        Command::new(repo().join("tools/anvil"))
-            .args(["--port", &port.to_string(), "--silent"])
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let k0: PrivateKeySigner = KEY0.parse().unwrap();
-    let k1: PrivateKeySigner = KEY1.parse().unwrap();
-    let l1 = ProviderBuilder::new()
-        .wallet(EthereumWallet::from(k0.clone()))
-        .connect_http(l1_url.parse().unwrap())
-        .erased();
-    wait_until("anvil", 30, || async { l1.get_chain_id().await.is_ok() }).await;
+    let anvil = ctm_testkit::anvil().await;
+    let l1_url = anvil.url.clone();
+    let (k0, k1) = (key(0), key(1));
+    let l1 = wallet_provider(&l1_url, k0.clone());
 
     // Deploy the contracts for the computronium preset; the sequencer is anvil account 1 and the
     // genesis root is the empty state tree's (an L1-settled chain starts empty).
     let genesis = ctm_core::tree::empty_digests(32)[32].to_bytes32();
-    let json_rel = format!("deployments/test-l1-{}.json", std::process::id());
-    let out = Command::new(repo().join("tools/forge"))
-        .current_dir(repo().join("l1-contracts"))
-        .args(["script", "script/Deploy.s.sol", "--rpc-url", &l1_url, "--broadcast"])
-        .env("PRESET", "computronium")
-        .env("SEQUENCER", k1.address().to_string())
-        .env("GENESIS_STATE_ROOT", genesis.to_string())
-        .env("DEPLOYMENT_JSON", &json_rel)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "deploy failed: {}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let json_path = repo().join("l1-contracts").join(&json_rel);
+    let json_path = ctm_testkit::deploy(&l1_url, k1.address(), genesis, "l1");
     let dep = ctm_sequencer::l1::Deployment::load(&json_path).unwrap();
     assert_eq!(dep.l2_chain_id, 71117);
 
@@ -125,7 +39,7 @@ async fn deposits_batches_and_withdrawal_proofs_against_anvil() {
         datadir: Some(datadir.clone()),
         l1_rpc: Some(l1_url.clone()),
         deployment: Some(json_path.clone()),
-        sequencer_key: Some(KEY1.into()),
+        sequencer_key: Some(KEYS[1].into()),
         l1_confirmations: Some(0),
         batch_interval_ms: Some(300),
         l1_poll_ms: Some(100),

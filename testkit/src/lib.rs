@@ -1,0 +1,128 @@
+//! `ctm-testkit`: what the integration tests that need a real L1 share — anvil on a free port
+//! (killed on drop), the contracts deployed by `l1-contracts/script/Deploy.s.sol`, anvil's funded
+//! keys and typed L1 calls. Test support: failures panic with a message, as tests want.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use alloy::network::{EthereumWallet, TransactionBuilder};
+use alloy::primitives::{Address, B256};
+use alloy::providers::{DynProvider, Provider, ProviderBuilder};
+use alloy::rpc::types::TransactionRequest;
+use alloy::signers::local::PrivateKeySigner;
+use alloy_sol_types::SolCall;
+
+/// Private keys of anvil's first four funded accounts.
+pub const KEYS: [&str; 4] = [
+    "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80",
+    "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d",
+    "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a",
+    "0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6",
+];
+
+/// Signer of anvil account `i` (< 4).
+pub fn key(i: usize) -> PrivateKeySigner {
+    KEYS[i].parse().unwrap()
+}
+
+/// The repository root.
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// A free TCP port on loopback.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Polls `f` every 100 ms until it holds; panics after `secs` seconds naming `what`.
+pub async fn wait_until<F, Fut>(what: &str, secs: u64, mut f: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while Instant::now() < deadline {
+        if f().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+/// An HTTP provider that signs with `k`.
+pub fn wallet_provider(url: &str, k: PrivateKeySigner) -> DynProvider {
+    ProviderBuilder::new()
+        .wallet(EthereumWallet::from(k))
+        .connect_http(url.parse().unwrap())
+        .erased()
+}
+
+/// `eth_call` of a typed contract call.
+pub async fn l1_call<C: SolCall>(p: &DynProvider, to: Address, call: C) -> C::Return {
+    let req = TransactionRequest::default().with_to(to).with_input(call.abi_encode());
+    C::abi_decode_returns(&p.call(req).await.unwrap()).unwrap()
+}
+
+/// Sends a typed contract call and asserts it succeeded.
+pub async fn l1_send<C: SolCall>(p: &DynProvider, to: Address, call: C) {
+    let req = TransactionRequest::default().with_to(to).with_input(call.abi_encode());
+    let r = p.send_transaction(req).await.unwrap().get_receipt().await.unwrap();
+    assert!(r.status(), "L1 transaction reverted");
+}
+
+/// A running anvil; killed when dropped.
+pub struct Anvil {
+    child: Child,
+    /// Its HTTP JSON-RPC URL.
+    pub url: String,
+}
+
+impl Drop for Anvil {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts the pinned anvil (tools/anvil) on a free port and waits until it answers.
+pub async fn anvil() -> Anvil {
+    assert!(
+        repo().join("node_modules/.bin/anvil").exists(),
+        "anvil is not installed: run scripts/setup (npm ci)"
+    );
+    let port = free_port();
+    let child = Command::new(repo().join("tools/anvil"))
+        .args(["--port", &port.to_string(), "--silent"])
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let anvil = Anvil { child, url: format!("http://127.0.0.1:{port}") };
+    let p = wallet_provider(&anvil.url, key(0));
+    wait_until("anvil", 30, || async { p.get_chain_id().await.is_ok() }).await;
+    anvil
+}
+
+/// Deploys the computronium preset with the forge script (the batch STARK verifier included)
+/// and returns the path of the deployment JSON it wrote; `tag` names the file.
+pub fn deploy(url: &str, sequencer: Address, genesis: B256, tag: &str) -> PathBuf {
+    let rel = format!("deployments/test-{tag}-{}.json", std::process::id());
+    let out = Command::new(repo().join("tools/forge"))
+        .current_dir(repo().join("l1-contracts"))
+        .args(["script", "script/Deploy.s.sol", "--rpc-url", url, "--broadcast"])
+        .env("PRESET", "computronium")
+        .env("SEQUENCER", sequencer.to_string())
+        .env("GENESIS_STATE_ROOT", genesis.to_string())
+        .env("DEPLOYMENT_JSON", &rel)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "deploy failed: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    repo().join("l1-contracts").join(rel)
+}
