@@ -4,10 +4,7 @@ pragma solidity ^0.8.24;
 import {Fixture} from "./base/Fixture.sol";
 import {CommitInput, Slash} from "../src/RollupTypes.sol";
 import {Rollup} from "../src/Rollup.sol";
-
-interface BatchStarkVerifierLike {
-    function verify(bytes calldata publicInputs, bytes calldata proof) external view returns (bool);
-}
+import {IVerifier} from "../src/interfaces/IVerifier.sol";
 
 /// The Rollup settles a batch with a real ctm-prover proof checked by the real STARK verifier,
 /// installed through the timelock (the governance path to upgrade the verifier).
@@ -61,7 +58,7 @@ contract RollupStarkProofTest is Fixture {
     function test_direct_verify_gas() public {
         (bytes memory i, bytes memory p) = (pi, proof); // out of storage before measuring
         uint256 g = gasleft();
-        assertTrue(BatchStarkVerifierLike(stark).verify(i, p), "verify");
+        assertTrue(IVerifier(stark).verify(i, p), "verify");
         emit log_named_uint("direct verify gas", g - gasleft());
     }
 

@@ -39,26 +39,6 @@ fn abi(public: &PublicInputs) -> Vec<u8> {
     public.words().iter().flat_map(|w| w.0).collect()
 }
 
-fn public_from(bytes: &[u8]) -> Option<PublicInputs> {
-    let w = |i: usize| alloy_primitives::B256::from_slice(&bytes[32 * i..32 * i + 32]);
-    let u = |i: usize| u64::try_from(alloy_primitives::U256::from_be_bytes(w(i).0)).ok();
-    Some(PublicInputs {
-        l2_chain_id: u(0)?,
-        batch_index: u(1)?,
-        prev_state_root: w(2),
-        new_state_root: w(3),
-        batch_data_hash: w(4),
-        queue_start: u(5)?,
-        queue_count: u(6)?,
-        queue_hash_start: w(7),
-        queue_hash_end: w(8),
-        withdrawal_root: w(9),
-        fees_burned: u128::try_from(alloy_primitives::U256::from_be_bytes(w(10).0)).ok()?,
-        rejected_deposits_hash: w(11),
-        slashes_hash: w(12),
-    })
-}
-
 fn fixture(fri: &FriConfig, transfers: usize, mutations: usize) -> eyre::Result<serde_json::Value> {
     let wl = bench::transfers(transfers, transfers.max(2), 1)?;
     let (w, _) = build_witness(&wl.tree, &wl.rules, &wl.blocks, &wl.ctx)?;
@@ -83,7 +63,7 @@ fn fixture(fri: &FriConfig, transfers: usize, mutations: usize) -> eyre::Result<
         let mut m = pi.clone();
         let pos = 32 * word + 31;
         m[pos] ^= 1;
-        let accept = public_from(&m).is_some_and(|p| accepts(fri, &p, &bytes, w.depth));
+        let accept = PublicInputs::from_abi(&m).is_ok_and(|p| accepts(fri, &p, &bytes, w.depth));
         corpus.push(json!({"target": "public", "pos": pos, "value": m[pos], "accept": accept}));
     }
     println!(

@@ -46,6 +46,29 @@ fn word_u64(v: u64) -> B256 {
 }
 
 impl PublicInputs {
+    /// Decodes `abi.encode(PublicInputs)` (the bytes `Rollup.encodedPublicInputs` returns).
+    pub fn from_abi(bytes: &[u8]) -> Result<Self, crate::ProverError> {
+        use alloy_sol_types::SolValue;
+        let bad = |why: String| crate::ProverError::Invalid(format!("public inputs: {why}"));
+        let pi = ctm_core::l1::PublicInputs::abi_decode(bytes).map_err(|e| bad(e.to_string()))?;
+        Ok(Self {
+            l2_chain_id: pi.l2ChainId,
+            batch_index: pi.batchIndex,
+            prev_state_root: pi.prevStateRoot,
+            new_state_root: pi.newStateRoot,
+            batch_data_hash: pi.batchDataHash,
+            queue_start: pi.queueStart,
+            queue_count: pi.queueCount,
+            queue_hash_start: pi.queueHashStart,
+            queue_hash_end: pi.queueHashEnd,
+            withdrawal_root: pi.withdrawalRoot,
+            fees_burned: u128::try_from(pi.feesBurned)
+                .map_err(|_| bad("feesBurned above 2^128".into()))?,
+            rejected_deposits_hash: pi.rejectedDepositsHash,
+            slashes_hash: pi.slashesHash,
+        })
+    }
+
     /// The 13 words of `abi.encode(PublicInputs)`.
     pub fn words(&self) -> [B256; WORDS] {
         [

@@ -88,6 +88,7 @@ contract BatchStarkVerifier is IVerifier {
         uint256 alpha;
         uint256 zeta;
         uint256 friAlpha;
+        uint256 finalPoly;
         uint256[] betas;
         uint256[] idx;
         uint256[] ord;
@@ -260,7 +261,7 @@ contract BatchStarkVerifier is IVerifier {
             t.observeCalldata(c.offRoots + 32 * r, 32);
             c.betas[r] = t.sampleExt();
         }
-        _ext(c.offFinal); // canonical check
+        c.finalPoly = _ext(c.offFinal);
         t.observeCalldata(c.offFinal, 16);
         t.popByte();
         uint256 witness;
@@ -379,9 +380,8 @@ contract BatchStarkVerifier is IVerifier {
         for (uint256 r = 0; r < c.db; ++r) {
             _foldRound(c, f, r);
         }
-        uint256 fin = _ext(c.offFinal);
         for (uint256 q = 0; q < QUERIES; ++q) {
-            if (f.folded[q] != fin) revert FinalPolyMismatch(q);
+            if (f.folded[q] != c.finalPoly) revert FinalPolyMismatch(q);
         }
         if (c.cursor != c.end) revert ProofTooLong(c.cursor - c.base, c.end - c.base);
     }

@@ -61,11 +61,6 @@ library KoalaBear {
         }
     }
 
-    /// @notice The base element `x` as an extension element.
-    function fromBase(uint256 x) internal pure returns (uint256) {
-        return x;
-    }
-
     /// @notice a + b.
     function add(uint256 a, uint256 b) internal pure returns (uint256 r) {
         assembly ("memory-safe") {
@@ -90,11 +85,6 @@ library KoalaBear {
         }
     }
 
-    /// @notice -a.
-    function neg(uint256 a) internal pure returns (uint256) {
-        return sub(0, a);
-    }
-
     /// @notice a · s for a base element s.
     function scale(uint256 a, uint256 s) internal pure returns (uint256 r) {
         assembly ("memory-safe") {
@@ -103,11 +93,6 @@ library KoalaBear {
                 or(shl(128, mulmod(and(shr(128, a), M64), s, P)), shl(192, mulmod(shr(192, a), s, P)))
             )
         }
-    }
-
-    /// @notice a + s for a base element s.
-    function addBase(uint256 a, uint256 s) internal pure returns (uint256) {
-        return (a & ~M64) | addmod(a & M64, s, P);
     }
 
     /// @notice a · b in F[X]/(X^4 - 3).

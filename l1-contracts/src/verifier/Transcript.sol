@@ -56,15 +56,6 @@ library Transcript {
         }
     }
 
-    /// @notice Observes the first `n` (≤ 32) bytes of `w`.
-    function observeWord(State memory s, uint256 w, uint256 n) internal pure {
-        uint256 dst = _room(s, n);
-        // The buffer has 32 spare bytes past `cap`, and bytes past `len` are never hashed.
-        assembly ("memory-safe") {
-            mstore(dst, w)
-        }
-    }
-
     /// @notice Pops one output byte, hashing the buffer when none is left.
     function popByte(State memory s) internal pure returns (uint256 b) {
         if (s.left == 0) {

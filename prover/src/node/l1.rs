@@ -9,8 +9,8 @@ use alloy::primitives::{Address, B256, Bytes, U256};
 use alloy::providers::{DynProvider, Provider, ProviderBuilder};
 use alloy::rpc::types::{Filter, TransactionRequest};
 use alloy::signers::local::PrivateKeySigner;
-use alloy_sol_types::{SolCall, SolEvent, SolValue};
-use ctm_core::l1::{self as core_l1, IRollup};
+use alloy_sol_types::{SolCall, SolEvent};
+use ctm_core::l1::IRollup;
 
 use super::error::{NodeError, Result};
 use crate::public::{PublicInputs, QueueEntry};
@@ -88,24 +88,7 @@ impl RollupClient {
     pub async fn public_inputs(&self, index: u64) -> Result<PublicInputs> {
         let bytes =
             self.call(IRollup::encodedPublicInputsCall { batchIndex: U256::from(index) }).await?;
-        let pi = core_l1::PublicInputs::abi_decode(&bytes)
-            .map_err(|e| l1_err("decoding public inputs", e))?;
-        Ok(PublicInputs {
-            l2_chain_id: pi.l2ChainId,
-            batch_index: pi.batchIndex,
-            prev_state_root: pi.prevStateRoot,
-            new_state_root: pi.newStateRoot,
-            batch_data_hash: pi.batchDataHash,
-            queue_start: pi.queueStart,
-            queue_count: pi.queueCount,
-            queue_hash_start: pi.queueHashStart,
-            queue_hash_end: pi.queueHashEnd,
-            withdrawal_root: pi.withdrawalRoot,
-            fees_burned: u128::try_from(pi.feesBurned)
-                .map_err(|_| l1_err("public inputs", "feesBurned above 2^128"))?,
-            rejected_deposits_hash: pi.rejectedDepositsHash,
-            slashes_hash: pi.slashesHash,
-        })
+        PublicInputs::from_abi(&bytes).map_err(|e| l1_err("decoding public inputs", e))
     }
 
     /// Sends `proveBatch(index, proof)` and waits for its receipt. A call that would revert
