@@ -143,7 +143,8 @@ contract BatchStarkVerifierTest is Test {
 
     function test_bad_header_and_inputs_revert_with_named_errors() public {
         (bytes memory pi, bytes memory proof) = _load(FIXTURES[0]);
-        assertEq(bytes32(bytes4(_revertData(pi, _with(proof, 0, 2)))), bytes32(BatchStarkVerifier.BadVersion.selector));
+        assertEq(bytes32(bytes4(_revertData(pi, _with(proof, 0, 1)))), bytes32(BatchStarkVerifier.BadVersion.selector));
+        assertEq(bytes32(bytes4(_revertData(pi, _with(proof, 0, 3)))), bytes32(BatchStarkVerifier.BadVersion.selector));
         assertEq(bytes32(bytes4(_revertData(pi, _with(proof, 1, 6)))), bytes32(BatchStarkVerifier.DegreeBitsOutOfRange.selector));
         assertEq(bytes32(bytes4(_revertData(pi, _with(proof, 1, 23)))), bytes32(BatchStarkVerifier.DegreeBitsOutOfRange.selector));
         bytes memory shortPi = new bytes(415);

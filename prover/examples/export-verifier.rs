@@ -6,7 +6,7 @@
 //!
 //! `cargo run --release -p ctm-prover --example export-verifier [-- --sizes 1,8,60 --mutations 240]`
 //!
-//! For parameter sweeps (scripts/verifier-gas), `--fri LOG_BLOWUP,QUERIES,POW_BITS --root DIR`
+//! For parameter sweeps (scripts/verifier-gas), `--fri LOG_BLOWUP,QUERIES,POW_BITS[,LOG_ARITY,LOG_FINAL_POLY_LEN] --root DIR`
 //! writes the seeds and fixtures for other FRI parameters under another copy of l1-contracts.
 
 use std::path::PathBuf;
@@ -74,7 +74,6 @@ fn fixture(fri: &FriConfig, transfers: usize, mutations: usize) -> eyre::Result<
     );
     Ok(json!({
         "transfers": transfers,
-        "proveSeconds": prove_s,
         "degreeBits": p.proof.degree_bits,
         "publicInputs": format!("0x{}", hex::encode(&pi)),
         "batchData": format!("0x{}", hex::encode(&wl.ctx.batch_data)),
@@ -94,8 +93,17 @@ fn main() -> eyre::Result<()> {
     let fri = match opt("--fri") {
         Some(s) => {
             let v: Vec<usize> = s.split(',').map(str::parse).collect::<Result<_, _>>()?;
-            eyre::ensure!(v.len() == 3, "--fri LOG_BLOWUP,QUERIES,POW_BITS");
-            FriConfig { log_blowup: v[0], num_queries: v[1], pow_bits: v[2] }
+            eyre::ensure!(
+                v.len() == 3 || v.len() == 5,
+                "--fri LOG_BLOWUP,QUERIES,POW_BITS[,LOG_ARITY,LOG_FINAL_POLY_LEN]"
+            );
+            FriConfig {
+                log_blowup: v[0],
+                num_queries: v[1],
+                pow_bits: v[2],
+                log_arity: v.get(3).copied().unwrap_or(1),
+                log_final_poly_len: v.get(4).copied().unwrap_or(0),
+            }
         }
         None => L1_FRI,
     };

@@ -25,14 +25,31 @@ pub struct FriConfig {
     pub num_queries: usize,
     /// Proof-of-work bits before the queries.
     pub pow_bits: usize,
+    /// log2 of the largest FRI folding arity (1 = fold by 2 per round, 4 = by 16).
+    #[serde(default = "one")]
+    pub log_arity: usize,
+    /// log2 of the number of coefficients of FRI's final polynomial.
+    #[serde(default)]
+    pub log_final_poly_len: usize,
+}
+
+fn one() -> usize {
+    1
 }
 
 impl Default for FriConfig {
-    /// Blowup 2, 100 queries, 16 PoW bits: 116 conjectured bits.
+    /// Blowup 2, 100 queries, 16 PoW bits (116 conjectured bits), binary folding down to a
+    /// constant.
     fn default() -> Self {
-        Self { log_blowup: 1, num_queries: 100, pow_bits: 16 }
+        Self { log_blowup: 1, num_queries: 100, pow_bits: 16, log_arity: 1, log_final_poly_len: 0 }
     }
 }
+
+/// Largest supported FRI folding arity (log2): 16.
+pub const MAX_LOG_ARITY: usize = 4;
+/// Largest supported final polynomial (log2 of its length): 64 coefficients, below the smallest
+/// L1 trace height of 2^7 rows so every proof has at least one folding round.
+pub const MAX_LOG_FINAL_POLY_LEN: usize = 6;
 
 /// The smallest conjectured security [`FriConfig::validate`] accepts.
 pub const MIN_SECURITY_BITS: usize = 100;
@@ -40,7 +57,17 @@ pub const MIN_SECURITY_BITS: usize = 100;
 impl FriConfig {
     /// Blowup 8, 33 queries, 16 PoW bits (115 conjectured bits): a smaller proof, slower prover.
     pub fn high_blowup() -> Self {
-        Self { log_blowup: 3, num_queries: 33, pow_bits: 16 }
+        Self { log_blowup: 3, num_queries: 33, pow_bits: 16, ..Self::default() }
+    }
+
+    /// The FRI folding schedule for a trace of `2^degree_bits` rows: one log-arity per commit
+    /// round, exactly as Plonky3 derives it (the LDE is the only folding input).
+    pub fn fold_schedule(&self, degree_bits: usize) -> Vec<usize> {
+        p3_fri::fold_schedule(
+            &[degree_bits + self.log_blowup],
+            self.log_blowup + self.log_final_poly_len,
+            self.log_arity,
+        )
     }
 
     /// Conjectured (ethSTARK-style) security in bits: `log_blowup · num_queries + pow_bits`.
@@ -55,6 +82,13 @@ impl FriConfig {
         if self.log_blowup == 0 || self.log_blowup > 8 || self.pow_bits > 30 {
             return Err(crate::ProverError::BadFriConfig(
                 "log_blowup must be 1..=8, pow_bits ≤ 30",
+            ));
+        }
+        if !(1..=MAX_LOG_ARITY).contains(&self.log_arity)
+            || self.log_final_poly_len > MAX_LOG_FINAL_POLY_LEN
+        {
+            return Err(crate::ProverError::BadFriConfig(
+                "log_arity must be 1..=4, log_final_poly_len ≤ 6",
             ));
         }
         if bits < MIN_SECURITY_BITS {
@@ -83,8 +117,8 @@ pub fn evm_config(fri: &FriConfig) -> EvmConfig {
     let mmcs = ValMmcs::new(FieldHash::new(Keccak256Hash), NodeCompress::new(Keccak256Hash), 0);
     let params = FriParameters {
         log_blowup: fri.log_blowup,
-        log_final_poly_len: 0,
-        max_log_arity: 1,
+        log_final_poly_len: fri.log_final_poly_len,
+        max_log_arity: fri.log_arity,
         num_queries: fri.num_queries,
         batch_proof_of_work_bits: 0,
         commit_proof_of_work_bits: 0,

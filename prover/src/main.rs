@@ -41,6 +41,16 @@ struct Fri {
     /// Proof-of-work bits before the FRI queries.
     #[arg(long, env = "CTM_PROVER_POW_BITS", default_value_t = FriConfig::default().pow_bits)]
     pow_bits: usize,
+    /// log2 of the largest FRI folding arity (1 = fold by 2 per round, up to 4 = by 16).
+    #[arg(long, env = "CTM_PROVER_LOG_ARITY", default_value_t = FriConfig::default().log_arity)]
+    log_arity: usize,
+    /// log2 of the length of FRI's final polynomial (0 = fold down to a constant; up to 6).
+    #[arg(
+        long,
+        env = "CTM_PROVER_LOG_FINAL_POLY_LEN",
+        default_value_t = FriConfig::default().log_final_poly_len
+    )]
+    log_final_poly_len: usize,
 }
 
 impl Fri {
@@ -49,6 +59,8 @@ impl Fri {
             log_blowup: self.log_blowup,
             num_queries: self.queries,
             pow_bits: self.pow_bits,
+            log_arity: self.log_arity,
+            log_final_poly_len: self.log_final_poly_len,
         }
     }
 }

@@ -9,7 +9,9 @@ use ctm_prover::config::{Challenge, EvmPcs};
 use ctm_prover::evm::codec::{decode, encode};
 use ctm_prover::evm::seeds::{fri_seed, pcs_seed, stark_seed};
 use ctm_prover::evm::{CodecError, L1_FRI, solidity};
-use ctm_prover::{BatchProof, EvmConfig, Witness, bench, build_witness, evm_config, prove};
+use ctm_prover::{
+    BatchProof, EvmConfig, FriConfig, Witness, bench, build_witness, evm_config, prove,
+};
 use p3_challenger::{HashChallenger, SerializingChallenger32};
 use p3_field::{PrimeCharacteristicRing, PrimeField32};
 use p3_keccak::Keccak256Hash;
@@ -59,8 +61,28 @@ fn encoding_round_trips_and_verifies() {
     bad[66..70].copy_from_slice(&u32::MAX.to_le_bytes());
     assert_eq!(decode(&bad, &L1_FRI).err(), Some(CodecError::NonCanonical(66)));
     bad = bytes;
-    bad[0] = 2;
-    assert_eq!(decode(&bad, &L1_FRI).err(), Some(CodecError::Version(2)));
+    bad[0] = 1;
+    assert_eq!(decode(&bad, &L1_FRI).err(), Some(CodecError::Version(1)));
+}
+
+#[test]
+fn encoding_round_trips_for_other_folding_schedules() {
+    // Binary folding to a constant (the first L1 layout) and arity 8 down to 4 coefficients,
+    // whose schedule ends with a smaller round.
+    for (log_arity, log_final_poly_len) in [(1, 0), (3, 2)] {
+        let fri = FriConfig { log_arity, log_final_poly_len, ..L1_FRI };
+        let wl = bench::transfers(2, 2, 1).unwrap();
+        let (w, _) = build_witness(&wl.tree, &wl.rules, &wl.blocks, &wl.ctx).unwrap();
+        let p = prove(&evm_config(&fri), &fri, &w, |_| {}).unwrap();
+        let bytes = encode(&p.proof, &fri).unwrap();
+        let back = decode(&bytes, &fri).unwrap();
+        assert_eq!(encode(&back, &fri).unwrap(), bytes);
+        let envelope = BatchProof { proof: back, ..p };
+        ctm_prover::verify(&evm_config(&fri), &fri, w.depth, &w.public, &envelope).unwrap();
+        // The same bytes do not decode under another schedule.
+        let other = FriConfig { log_arity: log_arity % 4 + 1, ..fri };
+        assert!(decode(&bytes, &other).is_err(), "arity {log_arity}, final {log_final_poly_len}");
+    }
 }
 
 /// The challenger the Solidity verifier implements, driven from the encoded proof.
@@ -134,14 +156,16 @@ fn transcript_matches_plonky3_challenger() {
     m.observe(&bytes[66..claimed]);
     m.ext(); // FRI batching alpha
     m.observe(&fri_seed(&L1_FRI, db));
-    for r in 0..db {
+    let rounds = L1_FRI.fold_schedule(db).len();
+    for r in 0..rounds {
         m.observe(&bytes[claimed + 32 * r..claimed + 32 * r + 32]);
         m.ext(); // beta
     }
-    let fp = claimed + 32 * db;
-    m.observe(&bytes[fp..fp + 16]);
+    let fp = claimed + 32 * rounds;
+    let fp_end = fp + (16 << L1_FRI.log_final_poly_len);
+    m.observe(&bytes[fp..fp_end]);
     m.pop(); // PoW squeeze
-    m.observe(&bytes[fp + 16..fp + 20]);
+    m.observe(&bytes[fp_end..fp_end + 4]);
     assert_eq!(m.u32() & ((1 << L1_FRI.pow_bits) - 1), 0, "PoW");
     for _ in 0..L1_FRI.num_queries {
         m.u32();

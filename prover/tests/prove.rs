@@ -85,7 +85,7 @@ fn json_encoding_round_trips_and_envelope_is_checked() {
 fn insecure_parameters_are_refused() {
     let wl = bench::transfers(1, 2, 1).unwrap();
     let (w, _) = build_witness(&wl.tree, &wl.rules, &wl.blocks, &wl.ctx).unwrap();
-    let weak = FriConfig { log_blowup: 1, num_queries: 20, pow_bits: 0 };
+    let weak = FriConfig { log_blowup: 1, num_queries: 20, pow_bits: 0, ..FriConfig::default() };
     assert_eq!(weak.conjectured_security_bits(), 20);
     assert!(matches!(
         prove(&evm_config(&weak), &weak, &w, |_| {}),

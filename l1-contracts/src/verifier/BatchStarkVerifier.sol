@@ -16,8 +16,9 @@ interface IConstraintEvaluator {
 
 /// @title BatchStarkVerifier
 /// @notice Verifies ctm-prover's batch STARK (Plonky3 0.8 uni-STARK, KoalaBear + degree-4
-///         extension, keccak-256 Merkle commitments and Fiat–Shamir, FRI with arity 2 and a
-///         constant final polynomial) for the Rollup. It replays Plonky3's transcript byte for
+///         extension, keccak-256 Merkle commitments and Fiat–Shamir, FRI folding by up to
+///         2^LOG_ARITY per round down to a final polynomial of 2^LOG_FINAL_POLY_LEN
+///         coefficients) for the Rollup. It replays Plonky3's transcript byte for
 ///         byte, checks the AIR's constraints at the out-of-domain point ζ against the quotient,
 ///         and checks the FRI low-degree test: Merkle multiproofs of the trace, the quotient and
 ///         every folding round, the reduced openings at every query, the folding and the final
@@ -59,7 +60,7 @@ contract BatchStarkVerifier is IVerifier {
     error FinalPolyMismatch(uint256 query);
 
     /// @notice Encoding version read from the first byte.
-    uint256 public constant VERSION = 1;
+    uint256 public constant VERSION = 2;
 
     /// @notice The generated constraint evaluator.
     IConstraintEvaluator public immutable constraints;
@@ -70,6 +71,8 @@ contract BatchStarkVerifier is IVerifier {
     uint256 internal immutable QUERIES;
     uint256 internal immutable LOG_BLOWUP;
     uint256 internal immutable POW_BITS;
+    uint256 internal immutable LOG_ARITY;
+    uint256 internal immutable LOG_FINAL;
     uint256 internal immutable MIN_DB;
     uint256 internal immutable MAX_DB;
     uint256 internal immutable NPV;
@@ -83,12 +86,14 @@ contract BatchStarkVerifier is IVerifier {
         uint256 offClaimed;
         uint256 offRoots;
         uint256 offFinal;
+        uint256 offPow;
         uint256 offRows;
         uint256 cursor;
         uint256 alpha;
         uint256 zeta;
         uint256 friAlpha;
-        uint256 finalPoly;
+        uint256[] finalPoly; // coefficients, constant first
+        uint256[] ks; // folding schedule: log2 of each round's arity
         uint256[] betas;
         uint256[] idx;
         uint256[] ord;
@@ -104,6 +109,8 @@ contract BatchStarkVerifier is IVerifier {
         QUERIES = seeds_.NUM_QUERIES();
         LOG_BLOWUP = seeds_.LOG_BLOWUP();
         POW_BITS = seeds_.POW_BITS();
+        LOG_ARITY = seeds_.LOG_ARITY();
+        LOG_FINAL = seeds_.LOG_FINAL_POLY_LEN();
         MIN_DB = seeds_.MIN_DEGREE_BITS();
         MAX_DB = seeds_.MAX_DEGREE_BITS();
         NPV = seeds_.NUM_PUBLIC_VALUES();
@@ -133,21 +140,35 @@ contract BatchStarkVerifier is IVerifier {
         if (c.db < MIN_DB || c.db > MAX_DB) revert DegreeBitsOutOfRange(c.db);
         c.h = c.db + LOG_BLOWUP;
         c.offClaimed = c.base + 66;
+        c.ks = _schedule(c.h);
         c.offRoots = c.offClaimed + (2 * WIDTH + 8) * 16;
-        c.offFinal = c.offRoots + 32 * c.db;
-        c.offRows = c.offFinal + 20;
+        c.offFinal = c.offRoots + 32 * c.ks.length;
+        c.offPow = c.offFinal + (16 << LOG_FINAL);
+        c.offRows = c.offPow + 4;
         c.cursor = c.offRows + QUERIES * (4 * WIDTH + 32);
         if (c.cursor > c.end) revert ProofTooShort(c.cursor - c.base, n);
         _checkLength(c);
         c.ov = _decodeExts(c.offClaimed, 2 * WIDTH + 8);
     }
 
+    /// @dev Plonky3's folding schedule for one input of height 2^h: rounds of 2^LOG_ARITY down
+    ///      to 2^(LOG_BLOWUP + LOG_FINAL), the last round folding what is left.
+    function _schedule(uint256 h) internal view returns (uint256[] memory ks) {
+        uint256 lf = LOG_BLOWUP + LOG_FINAL;
+        uint256 a = LOG_ARITY;
+        ks = new uint256[]((h - lf + a - 1) / a);
+        for (uint256 r = 0; r < ks.length; ++r) {
+            uint256 left = h - lf - r * a;
+            ks[r] = left < a ? left : a;
+        }
+    }
+
     /// @dev Walks the variable-length tail (trace and quotient multiproofs, then per round the
     ///      siblings and a multiproof) so a truncated or oversized proof is refused up front.
     function _checkLength(Ctx memory c) internal view {
         uint256 at = c.cursor;
-        for (uint256 k = 0; k < 2 + c.db; ++k) {
-            if (k >= 2) at += 16 * QUERIES;
+        for (uint256 k = 0; k < 2 + c.ks.length; ++k) {
+            if (k >= 2) at += 16 * QUERIES * ((1 << c.ks[k - 2]) - 1);
             if (at + 2 > c.end) revert ProofTooShort(at + 2 - c.base, c.end - c.base);
             uint256 count;
             assembly ("memory-safe") {
@@ -245,7 +266,9 @@ contract BatchStarkVerifier is IVerifier {
         bytes memory pcsSeed = seeds.pcsSeed();
         uint256 claimed = (2 * WIDTH + 8) * 16;
         Transcript.State memory t =
-            Transcript.init(64 + starkSeed.length + pcsSeed.length + friSeed.length + pvMont.length + claimed);
+            Transcript.init(
+            64 + starkSeed.length + pcsSeed.length + friSeed.length + pvMont.length + claimed + (16 << LOG_FINAL)
+        );
         t.observeBytes(starkSeed);
         t.observeCalldata(c.base + 2, 32);
         t.observeBytes(pvMont);
@@ -256,16 +279,17 @@ contract BatchStarkVerifier is IVerifier {
         t.observeCalldata(c.offClaimed, claimed);
         c.friAlpha = t.sampleExt();
         t.observeBytes(friSeed);
-        c.betas = new uint256[](c.db);
-        for (uint256 r = 0; r < c.db; ++r) {
+        uint256 rounds = c.ks.length;
+        c.betas = new uint256[](rounds);
+        for (uint256 r = 0; r < rounds; ++r) {
             t.observeCalldata(c.offRoots + 32 * r, 32);
             c.betas[r] = t.sampleExt();
         }
-        c.finalPoly = _ext(c.offFinal);
-        t.observeCalldata(c.offFinal, 16);
+        c.finalPoly = _decodeExts(c.offFinal, 1 << LOG_FINAL);
+        t.observeCalldata(c.offFinal, 16 << LOG_FINAL);
         t.popByte();
         uint256 witness;
-        uint256 wOff = c.offFinal + 16;
+        uint256 wOff = c.offPow;
         assembly ("memory-safe") {
             witness := shr(224, calldataload(wOff))
         }
@@ -365,7 +389,8 @@ contract BatchStarkVerifier is IVerifier {
         uint256 alphaW; // α^W
         uint256 zetaNext;
         uint256[] folded;
-        uint256[] invS;
+        uint256[] invS; // per query: 1/s, s the first point of its row at the current round
+        uint256[] tw; // ω_j^-rev(m, j-1) at (2^(j-1) - 1) + m, for j ≤ LOG_ARITY, m < 2^(j-1)
     }
 
     function _checkFri(Ctx memory c) internal view {
@@ -377,13 +402,32 @@ contract BatchStarkVerifier is IVerifier {
         }
         _merkle(c, traceLeaves, 0, c.h, _root(c.base + 2), 0);
         _merkle(c, quotLeaves, 0, c.h, _root(c.base + 34), 1);
-        for (uint256 r = 0; r < c.db; ++r) {
-            _foldRound(c, f, r);
+        uint256 shift = 0;
+        for (uint256 r = 0; r < c.ks.length; ++r) {
+            _foldRound(c, f, r, shift);
+            shift += c.ks[r];
         }
-        for (uint256 q = 0; q < QUERIES; ++q) {
-            if (f.folded[q] != c.finalPoly) revert FinalPolyMismatch(q);
-        }
+        _checkFinal(c, f, shift);
         if (c.cursor != c.end) revert ProofTooLong(c.cursor - c.base, c.end - c.base);
+    }
+
+    /// @dev Every query's last fold equals the final polynomial at its point of the final
+    ///      domain: x = ω_lf^rev(i >> shift), lf = log2 of that domain (Plonky3's `horner`).
+    function _checkFinal(Ctx memory c, Fri memory f, uint256 shift) internal view {
+        uint256[] memory fp = c.finalPoly;
+        uint256 n = fp.length;
+        uint256 lf = c.h - shift;
+        uint256 w = K.omega(lf);
+        for (uint256 q = 0; q < QUERIES; ++q) {
+            uint256 v = fp[n - 1];
+            if (n > 1) {
+                uint256 x = K.pow(w, _reverse(c.idx[q] >> shift, lf));
+                for (uint256 j = n - 1; j > 0; --j) {
+                    v = K.add(K.scale(v, x), fp[j - 1]);
+                }
+            }
+            if (f.folded[q] != v) revert FinalPolyMismatch(q);
+        }
     }
 
     function _root(uint256 off) internal pure returns (bytes32 r) {
@@ -397,6 +441,7 @@ contract BatchStarkVerifier is IVerifier {
         uint256 w = WIDTH;
         f.folded = new uint256[](QUERIES);
         f.invS = new uint256[](QUERIES);
+        f.tw = _twiddles();
         f.zetaNext = K.scale(c.zeta, K.omega(c.db));
         uint256[] memory pw = K.powers(c.friAlpha, w + 8);
         f.alphaW = K.mul(pw[w - 1], c.friAlpha);
@@ -426,13 +471,25 @@ contract BatchStarkVerifier is IVerifier {
         }
     }
 
-    /// @dev x = 3·ω_H^rev(i) = ±3·s0 with s0 = ω_H^rev(i >> 1, H - 1), the first fold's
-    ///      subgroup point; records 1/s0.
+    /// @dev ω_j^-rev(m, j-1) for the pairs of every sub-fold of a row (see `_foldRow`).
+    function _twiddles() internal view returns (uint256[] memory tw) {
+        tw = new uint256[]((1 << LOG_ARITY) - 1);
+        for (uint256 j = 1; j <= LOG_ARITY; ++j) {
+            uint256 wInv = K.pow(K.omega(j), (1 << j) - 1);
+            for (uint256 m = 0; m < 1 << (j - 1); ++m) {
+                tw[(1 << (j - 1)) - 1 + m] = K.pow(wInv, _reverse(m, j - 1));
+            }
+        }
+    }
+
+    /// @dev x = 3·ω_H^rev(i) = 3·s0·ω_k^rev(i mod 2^k, k), with k the first round's log-arity and
+    ///      s0 = ω_H^rev(i >> k, H - k) the first point of the query's row; records 1/s0.
     function _queryPoint(Ctx memory c, Fri memory f, uint256 q) internal view returns (uint256 x) {
         uint256 i = c.idx[q];
-        uint256 s0 = K.pow(K.omega(c.h), _reverse(i >> 1, c.h - 1));
-        x = mulmod(K.GENERATOR, s0, K.P);
-        if (i & 1 == 1) x = K.P - x;
+        uint256 k = c.ks[0];
+        uint256 s0 = K.pow(K.omega(c.h), _reverse(i >> k, c.h - k));
+        uint256 rot = K.pow(K.omega(k), _reverse(i & ((1 << k) - 1), k));
+        x = mulmod(mulmod(K.GENERATOR, s0, K.P), rot, K.P);
         f.invS[q] = K.inv(s0);
     }
 
@@ -523,39 +580,178 @@ contract BatchStarkVerifier is IVerifier {
         }
     }
 
-    /// @dev FRI round `r`: rebuild each query's leaf (lo, hi), fold with β_r, check the round's
-    ///      Merkle multiproof.
-    function _foldRound(Ctx memory c, Fri memory f, uint256 r) internal view {
-        uint256 sibOff = c.cursor;
-        c.cursor += 16 * QUERIES;
-        if (c.cursor > c.end) revert ProofTooShort(c.cursor - c.base, c.end - c.base);
-        bytes32[] memory leaves = new bytes32[](QUERIES);
-        uint256 beta = c.betas[r];
-        for (uint256 q = 0; q < QUERIES; ++q) {
-            leaves[q] = _foldQuery(f, q, c.idx[q] >> r, _ext(sibOff + 16 * q), beta);
-        }
-        _merkle(c, leaves, r + 1, c.h - r - 1, _root(c.offRoots + 32 * r), 2 + r);
+    /// @dev FRI round `r` (the query indices are `idx >> shift` at its input): rebuild each
+    ///      query's row of 2^k values, fold it with β_r, check the round's Merkle multiproof.
+    function _foldRound(Ctx memory c, Fri memory f, uint256 r, uint256 shift) internal view {
+        bytes32[] memory leaves = _foldLayer(c, f, r, shift);
+        uint256 k = c.ks[r];
+        _merkle(c, leaves, shift + k, c.h - shift - k, _root(c.offRoots + 32 * r), 2 + r);
     }
 
-    /// @dev One query's fold at a round where its index is `i`: returns the leaf hash of the
-    ///      pair (lo, hi), folds to (lo+hi)/2 + β(lo−hi)/(2s), and moves 1/s to the next round
-    ///      (s' = ±s², the sign being bit 1 of i).
-    function _foldQuery(Fri memory f, uint256 q, uint256 i, uint256 sib, uint256 beta)
+    /// @dev The folding half of round `r`: reads the round's siblings, folds every query's row
+    ///      and returns the rows' leaf hashes for the round's multiproof.
+    function _foldLayer(Ctx memory c, Fri memory f, uint256 r, uint256 shift)
+        internal
+        view
+        returns (bytes32[] memory leaves)
+    {
+        uint256 k = c.ks[r];
+        uint256 sibOff = c.cursor;
+        c.cursor += 16 * ((1 << k) - 1) * QUERIES;
+        if (c.cursor > c.end) revert ProofTooShort(c.cursor - c.base, c.end - c.base);
+        uint256[] memory betas = new uint256[](k);
+        betas[0] = c.betas[r];
+        for (uint256 l = 1; l < k; ++l) {
+            betas[l] = K.mul(betas[l - 1], betas[l - 1]);
+        }
+        leaves = _foldQueries(c, f, r, shift, sibOff, betas);
+    }
+
+    /// @dev Folds every query's row of round `r` and moves 1/s to the next round's row:
+    ///      1/s' = (1/s)^(2^k) · ω_k'^rev(g mod 2^k', k'), g = i >> k the row index.
+    function _foldQueries(
+        Ctx memory c,
+        Fri memory f,
+        uint256 r,
+        uint256 shift,
+        uint256 sibOff,
+        uint256[] memory betas
+    ) internal view returns (bytes32[] memory leaves) {
+        uint256 k = c.ks[r];
+        uint256 kNext = r + 1 < c.ks.length ? c.ks[r + 1] : 0;
+        uint256 wNext = K.omega(kNext);
+        leaves = new bytes32[](QUERIES);
+        for (uint256 q = 0; q < QUERIES; ++q) {
+            uint256 i = c.idx[q] >> shift;
+            leaves[q] = _foldRow(f, q, i, k, sibOff + 16 * ((1 << k) - 1) * q, betas);
+            if (kNext > 0) {
+                uint256 g = (i >> k) & ((1 << kNext) - 1);
+                f.invS[q] = mulmod(f.invS[q], K.pow(wNext, _reverse(g, kNext)), K.P);
+            }
+        }
+    }
+
+    /// @dev One query's row at a round of arity 2^k where its index is `i`: the folded value sits
+    ///      at i mod 2^k, the 2^k - 1 siblings (calldata `off`) fill the other slots. Returns the
+    ///      row's leaf hash. The row holds f at s·ω_k^rev(j) (s = 1/invS); it folds in k halvings
+    ///      (lo + hi)/2 + β_l·(lo − hi)/(2x), pair m of level l at x = s^(2^l)·ω_(k−l)^rev(m),
+    ///      which is f(β) (Plonky3's Lagrange fold). invS becomes (1/s)^(2^k).
+    function _foldRow(Fri memory f, uint256 q, uint256 i, uint256 k, uint256 off, uint256[] memory betas)
         internal
         pure
         returns (bytes32 h)
     {
+        uint256 j0 = i & ((1 << k) - 1);
         uint256 cur = f.folded[q];
-        (uint256 lo, uint256 hi) = i & 1 == 0 ? (cur, sib) : (sib, cur);
-        uint256 leaf = K.montBytes(lo) | (K.montBytes(hi) >> 128);
+        h = _rowLeaf(cur, j0, k, off);
+        (uint256[] memory v, bool ok) = _rowMont(cur, j0, k, off);
+        if (!ok) revert NonCanonicalElement(off);
+        (f.folded[q], f.invS[q]) = _foldMont(v, k, f.invS[q], f.tw, betas);
+    }
+
+    /// @dev keccak of the row's 2^k elements as Montgomery bytes: the siblings as they are in
+    ///      calldata (canonical, checked by `_rowMont`) around `cur`.
+    function _rowLeaf(uint256 cur, uint256 j0, uint256 k, uint256 off) internal pure returns (bytes32 h) {
+        uint256 mont = K.montBytes(cur);
         assembly ("memory-safe") {
-            mstore(0, leaf)
-            h := keccak256(0, 32)
+            let n := shl(k, 1)
+            let buf := mload(0x40)
+            calldatacopy(buf, off, mul(16, j0))
+            mstore(add(buf, mul(16, j0)), mont)
+            calldatacopy(add(buf, mul(16, add(j0, 1))), add(off, mul(16, j0)), mul(16, sub(sub(n, 1), j0)))
+            h := keccak256(buf, mul(16, n))
         }
-        uint256 inv = f.invS[q];
-        f.folded[q] = K.fold(lo, hi, beta, inv);
-        uint256 sq = mulmod(inv, inv, K.P);
-        f.invS[q] = (i >> 1) & 1 == 1 ? K.P - sq : sq;
+    }
+
+    /// @dev The row in Montgomery form (each coefficient times 2^32 mod p, packed like any
+    ///      extension element): the siblings straight from calldata `off`, `cur` converted, at
+    ///      slot j0. Folding is linear, so the row folds in this form and converts back once.
+    ///      `ok` is false when a sibling coefficient is not below p.
+    function _rowMont(uint256 cur, uint256 j0, uint256 k, uint256 off)
+        internal
+        pure
+        returns (uint256[] memory v, bool ok)
+    {
+        uint256 curM = K.scale(cur, K.MONT_R);
+        assembly ("memory-safe") {
+            // One sibling: four little-endian u32 → packed lanes; bad when a lane is ≥ p.
+            function load(src) -> e, bad {
+                let w := calldataload(src)
+                w := or(shl(8, and(w, 0x00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff)),
+                    and(shr(8, w), 0x00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff))
+                w := or(shl(16, and(w, 0x0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff)),
+                    and(shr(16, w), 0x0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff))
+                let x0 := shr(224, w)
+                let x1 := and(shr(192, w), 0xffffffff)
+                let x2 := and(shr(160, w), 0xffffffff)
+                let x3 := and(shr(128, w), 0xffffffff)
+                let p := 0x7f000001
+                bad := iszero(and(and(lt(x0, p), lt(x1, p)), and(lt(x2, p), lt(x3, p))))
+                e := or(or(x0, shl(64, x1)), or(shl(128, x2), shl(192, x3)))
+            }
+            let n := shl(k, 1)
+            v := mload(0x40)
+            mstore(v, n)
+            mstore(0x40, add(v, shl(5, add(n, 1))))
+            let anyBad := 0
+            let src := off
+            for { let j := 0 } lt(j, n) { j := add(j, 1) } {
+                let dst := add(add(v, 32), shl(5, j))
+                switch eq(j, j0)
+                case 1 { mstore(dst, curM) }
+                default {
+                    let e, bad := load(src)
+                    src := add(src, 16)
+                    anyBad := or(anyBad, bad)
+                    mstore(dst, e)
+                }
+            }
+            ok := iszero(anyBad)
+        }
+    }
+
+    /// @dev Folds a Montgomery-form row of 2^k values in k halvings (see `_foldRow`) and
+    ///      returns f(β) in canonical form and (1/s)^(2^k). One extension multiplication (by
+    ///      β^(2^l)) per pair: (lo + hi)/2 + β_l · (lo − hi) · (1/x)/2.
+    function _foldMont(uint256[] memory v, uint256 k, uint256 inv, uint256[] memory tw, uint256[] memory betas)
+        internal
+        pure
+        returns (uint256 res, uint256 invOut)
+    {
+        assembly ("memory-safe") {
+            function foldPair(lo, hi, kk, beta) -> r {
+                let p := 0x7f000001
+                let m := 0xffffffffffffffff
+                let d0 := mulmod(add(and(lo, m), sub(p, and(hi, m))), kk, p)
+                let d1 := mulmod(add(and(shr(64, lo), m), sub(p, and(shr(64, hi), m))), kk, p)
+                let d2 := mulmod(add(and(shr(128, lo), m), sub(p, and(shr(128, hi), m))), kk, p)
+                let d3 := mulmod(add(shr(192, lo), sub(p, shr(192, hi))), kk, p)
+                let h := mul(add(lo, hi), 1065353217) // lanes (lo + hi)/2 unreduced: < 2^63, no carry
+                let b0 := and(beta, m)
+                let b1 := and(shr(64, beta), m)
+                let b2 := and(shr(128, beta), m)
+                let b3 := shr(192, beta)
+                r := mod(add(add(mul(d0, b0), mul(3, add(add(mul(d1, b3), mul(d2, b2)), mul(d3, b1)))), and(h, m)), p)
+                r := or(r, shl(64, mod(add(add(add(mul(d0, b1), mul(d1, b0)), mul(3, add(mul(d2, b3), mul(d3, b2)))), and(shr(64, h), m)), p)))
+                r := or(r, shl(128, mod(add(add(add(add(mul(d0, b2), mul(d1, b1)), mul(d2, b0)), mul(3, mul(d3, b3))), and(shr(128, h), m)), p)))
+                r := or(r, shl(192, mod(add(add(add(add(mul(d0, b3), mul(d1, b2)), mul(d2, b1)), mul(d3, b0)), shr(192, h)), p)))
+            }
+            let pv := add(v, 32)
+            for { let l := 0 } lt(l, k) { l := add(l, 1) } {
+                let pairs := shl(sub(sub(k, l), 1), 1)
+                let beta := mload(add(add(betas, 32), shl(5, l)))
+                let ptw := add(add(tw, 32), shl(5, sub(pairs, 1)))
+                for { let m := 0 } lt(m, pairs) { m := add(m, 1) } {
+                    let kk := mulmod(1065353217, mulmod(inv, mload(add(ptw, shl(5, m))), 0x7f000001), 0x7f000001)
+                    let at := add(pv, shl(6, m))
+                    mstore(add(pv, shl(5, m)), foldPair(mload(at), mload(add(at, 32)), kk, beta))
+                }
+                inv := mulmod(inv, inv, 0x7f000001)
+            }
+            res := mload(pv)
+            invOut := inv
+        }
+        res = K.scale(res, K.MONT_R_INV);
     }
 
     // ---------------------------------------------------------------- Merkle multiproofs

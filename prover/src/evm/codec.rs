@@ -5,13 +5,17 @@
 //! Every length is fixed by `degree_bits` and the FRI parameters except the Merkle multiproofs,
 //! whose digest counts are `u16` big endian and bounded.
 //!
+//! FRI rounds follow [`FriConfig::fold_schedule`]: round r folds by 2^k_r.
+//!
 //! ```text
-//! u8 version = 1 | u8 degree_bits | trace root (32) | quotient root (32)
+//! u8 version = 2 | u8 degree_bits | trace root (32) | quotient root (32)
 //! claimed evaluations: trace at ζ (W ext), trace at ζω (W ext), quotient chunks (2 × 4 ext)
-//! FRI commit roots (degree_bits × 32) | final polynomial (1 ext) | query PoW witness (4)
+//! FRI commit roots (rounds × 32) | final polynomial (2^log_final_poly_len ext, constant first)
+//! query PoW witness (4)
 //! per query: trace row (W × 4) ‖ quotient rows (2 × 4 × 4)
 //! trace multiproof: u16 n ‖ n × 32 | quotient multiproof: u16 n ‖ n × 32
-//! per FRI round: per query sibling (1 ext) ‖ u16 n ‖ n × 32
+//! per FRI round r: per query 2^k_r − 1 siblings (ext, row order without the query's own slot)
+//!                  ‖ u16 n ‖ n × 32
 //! ```
 
 use ctm_core::hash::Felt;
@@ -25,7 +29,7 @@ use crate::config::{Challenge, EvmConfig, FriConfig};
 use crate::layout::WIDTH;
 
 /// Encoding version byte.
-pub const VERSION: u8 = 1;
+pub const VERSION: u8 = 2;
 /// Largest digest count of one multiproof (a tree of 2^(22+8) leaves and 255 queries stays below).
 pub const MAX_DIGESTS: usize = 8192;
 
@@ -77,6 +81,8 @@ pub fn encode(proof: &Proof<EvmConfig>, fri: &FriConfig) -> Result<Vec<u8>, Code
     }
     let ov = &proof.opened_values;
     let fp = &proof.opening_proof;
+    let schedule = fri.fold_schedule(db);
+    let rounds = schedule.len();
     let next = ov.trace_next.as_ref().ok_or(CodecError::Shape("trace_next missing"))?;
     if proof.commitments.random.is_some() || ov.random.is_some() || ov.preprocessed.is_some() {
         return Err(CodecError::Shape("zero-knowledge or preprocessed proofs"));
@@ -85,9 +91,9 @@ pub fn encode(proof: &Proof<EvmConfig>, fri: &FriConfig) -> Result<Vec<u8>, Code
         || next.len() != WIDTH
         || ov.quotient_chunks.len() != QUOTIENT_CHUNKS
         || ov.quotient_chunks.iter().any(|c| c.len() != EXT_DEGREE)
-        || fp.commit_phase_commits.len() != db
-        || fp.commit_phase_openings.len() != db
-        || fp.final_poly.len() != 1
+        || fp.commit_phase_commits.len() != rounds
+        || fp.commit_phase_openings.len() != rounds
+        || fp.final_poly.len() != 1 << fri.log_final_poly_len
         || fp.input_openings.len() != 2
     {
         return Err(CodecError::Shape("opened values do not match the batch AIR"));
@@ -110,7 +116,9 @@ pub fn encode(proof: &Proof<EvmConfig>, fri: &FriConfig) -> Result<Vec<u8>, Code
     for c in &fp.commit_phase_commits {
         w.root(c)?;
     }
-    w.ext(&fp.final_poly[0]);
+    for c in &fp.final_poly {
+        w.ext(c);
+    }
     w.felt(fp.query_pow_witness);
     let (trace, quot) = (&fp.input_openings[0], &fp.input_openings[1]);
     if trace.opened_values.len() != fri.num_queries || quot.opened_values.len() != fri.num_queries {
@@ -127,14 +135,14 @@ pub fn encode(proof: &Proof<EvmConfig>, fri: &FriConfig) -> Result<Vec<u8>, Code
     }
     w.digests(&trace.opening_proof)?;
     w.digests(&quot.opening_proof)?;
-    for step in &fp.commit_phase_openings {
+    for (step, k) in fp.commit_phase_openings.iter().zip(schedule) {
         if step.sibling_values.len() != fri.num_queries
-            || step.sibling_values.iter().any(|s| s.len() != 1)
+            || step.sibling_values.iter().any(|s| s.len() != (1 << k) - 1)
         {
-            return Err(CodecError::Shape("FRI siblings do not match arity 2"));
+            return Err(CodecError::Shape("FRI siblings do not match the folding arity"));
         }
-        for s in &step.sibling_values {
-            w.ext(&s[0]);
+        for s in step.sibling_values.iter().flatten() {
+            w.ext(s);
         }
         w.digests(&step.opening_proof)?;
     }
@@ -213,8 +221,10 @@ pub fn decode(bytes: &[u8], fri: &FriConfig) -> Result<Proof<EvmConfig>, CodecEr
         (0..QUOTIENT_CHUNKS).map(|_| r.exts(EXT_DEGREE)).collect::<Result<_, _>>()?;
     let opened_values =
         OpenedValues { trace_local, trace_next, preprocessed: None, quotient_chunks, random: None };
-    let commit_phase_commits = (0..db).map(|_| r.root()).collect::<Result<_, _>>()?;
-    let final_poly = vec![r.ext()?];
+    let schedule = fri.fold_schedule(db);
+    let rounds = schedule.len();
+    let commit_phase_commits = (0..rounds).map(|_| r.root()).collect::<Result<_, _>>()?;
+    let final_poly = r.exts(1 << fri.log_final_poly_len)?;
     let query_pow_witness = r.felt()?;
     let q = fri.num_queries;
     let mut trace_rows = Vec::with_capacity(q);
@@ -228,9 +238,9 @@ pub fn decode(bytes: &[u8], fri: &FriConfig) -> Result<Proof<EvmConfig>, CodecEr
         BatchMultiOpening { opened_values: trace_rows, opening_proof: r.digests()? },
         BatchMultiOpening { opened_values: quot_rows, opening_proof: r.digests()? },
     ];
-    let mut commit_phase_openings = Vec::with_capacity(db);
-    for _ in 0..db {
-        let sibling_values = (0..q).map(|_| r.ext().map(|e| vec![e])).collect::<Result<_, _>>()?;
+    let mut commit_phase_openings = Vec::with_capacity(rounds);
+    for k in schedule {
+        let sibling_values = (0..q).map(|_| r.exts((1 << k) - 1)).collect::<Result<_, _>>()?;
         commit_phase_openings
             .push(CommitPhaseMultiStep { sibling_values, opening_proof: r.digests()? });
     }
@@ -240,7 +250,7 @@ pub fn decode(bytes: &[u8], fri: &FriConfig) -> Result<Proof<EvmConfig>, CodecEr
     let opening_proof = FriProof {
         batch_pow_witness: Felt::ZERO,
         commit_phase_commits,
-        commit_pow_witnesses: vec![Felt::ZERO; db],
+        commit_pow_witnesses: vec![Felt::ZERO; rounds],
         input_openings,
         commit_phase_openings,
         final_poly,

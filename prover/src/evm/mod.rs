@@ -12,7 +12,8 @@ use crate::config::FriConfig;
 /// FRI parameters of proofs submitted to L1: blowup 8, 33 queries, 16 PoW bits (115 conjectured
 /// bits). A larger blowup makes the proof — and with it calldata and Merkle hashing, the bulk of
 /// the verification gas — about 3× smaller than the default 2× / 100 queries.
-pub const L1_FRI: FriConfig = FriConfig { log_blowup: 3, num_queries: 33, pow_bits: 16 };
+pub const L1_FRI: FriConfig =
+    FriConfig { log_blowup: 3, num_queries: 33, pow_bits: 16, log_arity: 3, log_final_poly_len: 3 };
 
 /// Smallest trace height (log2) the L1 verifier accepts.
 pub const MIN_DEGREE_BITS: usize = 7;

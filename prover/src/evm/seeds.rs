@@ -47,17 +47,18 @@ pub fn pcs_seed() -> Vec<u8> {
     r.0
 }
 
-/// Seed of the FRI transcript (arity 2, final polynomial of length 1).
+/// Seed of the FRI transcript: the folding schedule, the final polynomial's length and the
+/// query parameters.
 pub fn fri_seed(fri: &FriConfig, degree_bits: usize) -> Vec<u8> {
     let shape = FriShape {
-        log_arities: vec![1; degree_bits],
-        final_poly_len: 1,
+        log_arities: fri.fold_schedule(degree_bits),
+        final_poly_len: 1 << fri.log_final_poly_len,
         commit_pow_bits: 0,
         query_pow_bits: fri.pow_bits,
         num_queries: fri.num_queries,
         index_bits: degree_bits + fri.log_blowup,
         log_blowup: fri.log_blowup,
-        max_log_arity: 1,
+        max_log_arity: fri.log_arity,
     };
     let mut r = Recorder::default();
     shape.domain_separator::<Felt, Challenge>().seed(&mut r);

@@ -46,6 +46,8 @@ pub fn seeds_contract_for(air: &BatchAir, fri: &FriConfig) -> String {
         ("LOG_BLOWUP", f.log_blowup, "log2 of the FRI blowup"),
         ("NUM_QUERIES", f.num_queries, "FRI queries"),
         ("POW_BITS", f.pow_bits, "proof-of-work bits before the queries"),
+        ("LOG_ARITY", f.log_arity, "log2 of the largest FRI folding arity"),
+        ("LOG_FINAL_POLY_LEN", f.log_final_poly_len, "log2 of the final polynomial's length"),
         ("MIN_DEGREE_BITS", MIN_DEGREE_BITS, "smallest log2 trace height"),
         ("MAX_DEGREE_BITS", MAX_DEGREE_BITS, "largest log2 trace height"),
         ("WIDTH", WIDTH, "trace columns"),
