@@ -336,5 +336,24 @@ fn market(c: &mut Criterion) {
     let _ = std::fs::remove_dir_all(dir);
 }
 
-criterion_group!(benches, transfers, market);
+/// The per-transaction floor of admission: decoding a raw EIP-1559 transfer and recovering its
+/// sender (secp256k1), as `eth_sendRawTransaction` does before anything else. At N µs each, one
+/// core admits at most 10^6 / N transactions per second.
+fn admission(c: &mut Criterion) {
+    use alloy::consensus::transaction::SignerRecoverable;
+    use alloy::eips::eip2718::Decodable2718;
+    let mut s = Signer::new(1);
+    let raw = s.tx(key(2).address(), 1, Vec::new()).raw;
+    let mut g = c.benchmark_group("admission");
+    g.throughput(Throughput::Elements(1));
+    g.bench_function("decode_and_recover_sender", |b| {
+        b.iter(|| {
+            let tx = TxEnvelope::decode_2718(&mut raw.as_ref()).unwrap();
+            tx.recover_signer().unwrap()
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, admission, transfers, market);
 criterion_main!(benches);
