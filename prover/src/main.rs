@@ -249,6 +249,9 @@ fn show(bar: &ProgressBar, e: &Event) {
         Event::Heads(h) => {
             bar.set_message(format!("committed {} · finalized {}", h.committed, h.finalized))
         }
+        Event::TakingOver { batch, owner } => bar.println(format!(
+            "batch {batch} of node {owner} is still unproven after the takeover delay: proving it"
+        )),
         Event::Replayed { batch } => bar.set_message(format!("replayed batch {batch}")),
         Event::Proving { batch, stage } => bar.set_message(match stage {
             Stage::Trace { rows } => format!("batch {batch}: trace of {rows} rows"),

@@ -1,13 +1,15 @@
 //! The prover node end to end, with nothing mocked: anvil as L1 with the contracts (and the
 //! batch STARK verifier) deployed by the forge script, an in-process sequencer that commits
 //! batches of real signed L2 transfers, and two in-process prover nodes (0 and 1 of 2) that prove
-//! them with real proofs checked on-chain. Node 0 is killed mid-stream and restarted.
+//! them with real proofs checked on-chain. Node 0 is killed mid-stream and restarted; then node 1
+//! dies for good and the restarted node 0, which has a takeover delay, proves node 1's batch.
 //!
-//! Checks: every committed batch is proven exactly once and by its owner (`i % 2`), no prover
-//! sends a transaction that is not an accepted `proveBatch` (its nonce equals its `BatchProven`
-//! count), node 0's batches wait while it is down and get proven after the restart (which replays
-//! from genesis), `finalizeBatch` succeeds for every batch in order, and the Prometheus endpoint
-//! reports the proofs.
+//! Checks: every committed batch is proven exactly once, by its owner (`i % 2`) while the owner
+//! lives, no prover sends a transaction that is not an accepted `proveBatch` (its nonce equals its
+//! `BatchProven` count), node 0's batches wait while it is down (node 1 has no takeover delay) and
+//! get proven after the restart (which replays from genesis), node 1's last batch is taken over
+//! by node 0 after its delay and not before, `finalizeBatch` succeeds for every batch in order,
+//! and the Prometheus endpoint reports the proofs and the takeover.
 //!
 //! Run with `cargo test --release -p ctm-prover --test node` (needs `npm ci` for anvil/forge).
 
@@ -57,12 +59,13 @@ async fn sequencer(l1_url: &str, deployment: &Path, datadir: &Path) -> service::
     service::start(SequencerConfig::resolve(cli).unwrap()).await.unwrap()
 }
 
-/// A prover node task (node `index` of 2, L1 key `2 + index`) and its stop switch.
+/// A prover node task (node `index` of 2, L1 key `2 + index`, takeover delay `takeover`) and
+/// its stop switch.
 fn spawn_prover(
     l1_url: &str,
     l2_url: &str,
     dep: &Deployment,
-    index: u64,
+    (index, takeover): (u64, Option<Duration>),
     events: mpsc::UnboundedSender<(u64, Event)>,
 ) -> (tokio::task::JoinHandle<()>, watch::Sender<bool>) {
     let cfg = NodeConfig {
@@ -74,6 +77,7 @@ fn spawn_prover(
         share: Share::new(index, 2).unwrap(),
         poll: Duration::from_millis(200),
         metrics: None,
+        takeover,
     };
     let node = ProverNode::new(cfg).unwrap().with_observer(move |e| {
         let _ = events.send((index, e.clone()));
@@ -212,8 +216,8 @@ async fn two_nodes_prove_every_batch_once_and_a_restarted_node_resumes() {
 
     let (tx, rx) = mpsc::unbounded_channel();
     let mut seen = Seen { rx, all: Vec::new() };
-    let (a, a_stop) = spawn_prover(&l1_url, &seq.http_url(), &dep, 0, tx.clone());
-    let (b, b_stop) = spawn_prover(&l1_url, &seq.http_url(), &dep, 1, tx.clone());
+    let (a, a_stop) = spawn_prover(&l1_url, &seq.http_url(), &dep, (0, None), tx.clone());
+    let (b, b_stop) = spawn_prover(&l1_url, &seq.http_url(), &dep, (1, None), tx.clone());
     let (pa, pb) = (key(2).address(), key(3).address());
 
     // Phase 1: batch 2 (one transfer) is node 0's first proof; once its receipt is in, kill
@@ -235,27 +239,55 @@ async fn two_nodes_prove_every_batch_once_and_a_restarted_node_resumes() {
         assert_eq!(prover_of(&l1, &dep, i).await, Address::ZERO, "batch {i} waits for node 0");
     }
 
-    // Restart node 0: it replays from genesis and proves the batches it owns.
-    let (a2, a2_stop) = spawn_prover(&l1_url, &seq.http_url(), &dep, 0, tx);
+    // Restart node 0, now with a takeover delay: it replays from genesis and proves the batches it
+    // owns (node 1 is alive and proves its own, so nothing is taken over).
+    let delay = Duration::from_secs(4);
+    let (a2, a2_stop) = spawn_prover(&l1_url, &seq.http_url(), &dep, (0, Some(delay)), tx);
     let restarted = Instant::now();
     let mine: Vec<u64> = std::iter::once(2).chain(waiting.iter().copied()).collect();
     seen.wait("node 0's batches", 180, |all| proven_by(all, 0) == mine).await;
     let resumed = restarted.elapsed();
+
+    // Phase 4: node 1 dies for good; of the next two batches node 0 proves its own (8) at once and
+    // node 1's (9) once the delay has passed.
+    b.abort();
+    let _ = b.await;
+    drop(b_stop);
+    transfers(&l1, &l2, &dep, 2).await;
+    let last = committed(&l1, &dep).await;
+    assert_eq!(last, 9);
+    let committed_at = Instant::now();
+    seen.wait("node 0's own batch 8", 60, |all| proven_by(all, 0).contains(&8)).await;
+    assert_eq!(prover_of(&l1, &dep, 9).await, Address::ZERO, "batch 9 waits for the delay");
+    seen.wait("node 0's takeover of batch 9", 120, |all| proven_by(all, 0).contains(&9)).await;
+    let taken_after = committed_at.elapsed();
+    assert!(taken_after >= delay - Duration::from_millis(500), "taken over after {taken_after:?}");
     let _ = a2_stop.send(true);
-    let _ = b_stop.send(true);
     a2.await.unwrap();
-    b.await.unwrap();
     seen.drain();
+    let takeovers: Vec<_> = seen
+        .all
+        .iter()
+        .filter_map(|(n, e)| match e {
+            Event::TakingOver { batch, owner } => Some((*n, *batch, *owner)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(takeovers, [(0, 9, 1)], "only node 1's stalled batch is taken over, by node 0");
+    assert_eq!(proven_by(&seen.all, 0), [2, 4, 6, 8, 9]);
+    assert_eq!(proven_by(&seen.all, 1), odd);
     let replays = seen.all.iter().filter(|(n, e)| *n == 0 && *e == Event::Replayed { batch: 1 });
     assert_eq!(replays.count(), 2, "node 0 replayed from genesis when it started and restarted");
 
-    // Exactly one accepted proof per batch, by its owner; no other prover transaction was sent.
+    // Exactly one accepted proof per batch, by its owner (batch 9: node 0's takeover); no other
+    // prover transaction was sent.
     let logs = proven_logs(&l1, &dep).await;
     let mut indices: Vec<u64> = logs.iter().map(|(i, _)| *i).collect();
     indices.sort_unstable();
     assert_eq!(indices, (1..=last).collect::<Vec<_>>(), "one BatchProven per batch");
     for (i, by) in &logs {
-        assert_eq!(*by, if i % 2 == 0 { pa } else { pb }, "batch {i} proven by its owner");
+        let expected = if i % 2 == 0 || *i == 9 { pa } else { pb };
+        assert_eq!(*by, expected, "batch {i} proven by its owner or its takeover");
     }
     for p in [pa, pb] {
         let sent = l1.get_transaction_count(p).await.unwrap();
@@ -276,8 +308,10 @@ async fn two_nodes_prove_every_batch_once_and_a_restarted_node_resumes() {
     let timed = scrape(metrics_addr, &format!("{}_count", metrics::PROVE_SECONDS)).await;
     assert_eq!(timed, last as f64, "prove_seconds count");
     assert_eq!(scrape(metrics_addr, metrics::FAILURES).await, 0.0);
+    assert_eq!(scrape(metrics_addr, metrics::TAKEOVERS).await, 1.0);
     println!(
-        "batches {last}; deploy {deployed:.1?}; restart → all proven {resumed:.1?}; total {:.1?}",
+        "batches {last}; deploy {deployed:.1?}; restart → all proven {resumed:.1?}; takeover after \
+         {taken_after:.1?}; total {:.1?}",
         started.elapsed()
     );
 

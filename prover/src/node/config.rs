@@ -37,6 +37,11 @@ pub struct RunArgs {
     /// Number of cooperating prover nodes sharing the batches.
     #[arg(long, env = "CTM_PROVER_NODES", default_value_t = 1)]
     pub nodes: u64,
+    /// Takeover delay in seconds: a batch of another node still unproven this long after this
+    /// node first saw it is proven by its first backup (`(owner + 1) % nodes`), after twice as
+    /// long by the second, and so on, so a dead node does not stall finality. 0 = never.
+    #[arg(long, env = "CTM_PROVER_TAKEOVER_SECS", default_value_t = 600)]
+    pub takeover_secs: u64,
     /// Port of the Prometheus `/metrics` endpoint (0 = no exporter).
     #[arg(long, env = "CTM_PROVER_METRICS_PORT", default_value_t = 0)]
     pub metrics_port: u16,
@@ -68,7 +73,13 @@ impl Share {
 
     /// Whether batch `batch` is this node's.
     pub fn owns(&self, batch: u64) -> bool {
-        batch % self.nodes == self.index
+        self.rank(batch) == 0
+    }
+
+    /// This node's place in the takeover order of `batch`: 0 for the owner, `d` for the node
+    /// `d` places after it (`(owner + d) % nodes`), which takes over after `d` delays.
+    pub fn rank(&self, batch: u64) -> u64 {
+        (self.index + self.nodes - batch % self.nodes) % self.nodes
     }
 
     /// This node's index.
@@ -101,6 +112,9 @@ pub struct NodeConfig {
     pub poll: Duration,
     /// Where to serve Prometheus metrics, if anywhere.
     pub metrics: Option<SocketAddr>,
+    /// Takeover delay ([`Share::rank`] delays after a batch is first seen unproven); `None`:
+    /// never prove another node's batches.
+    pub takeover: Option<Duration>,
 }
 
 impl NodeConfig {
@@ -125,6 +139,7 @@ impl NodeConfig {
             poll: Duration::from_millis(args.poll_ms),
             metrics: (args.metrics_port != 0)
                 .then(|| SocketAddr::new(args.metrics_host, args.metrics_port)),
+            takeover: (args.takeover_secs != 0).then(|| Duration::from_secs(args.takeover_secs)),
         };
         cfg.check()?;
         Ok(cfg)
@@ -174,5 +189,13 @@ mod tests {
         assert!(Share::new(2, 2).is_err());
         assert!(Share::new(0, 0).is_err());
         assert!(Share::new(0, 1).unwrap().owns(7));
+        // Takeover order of batch 7 among 3 nodes: owner 1, then 2, then 0.
+        let ranks: Vec<u64> = shares.iter().map(|s| s.rank(7)).collect();
+        assert_eq!(ranks, [2, 0, 1]);
+        for batch in 1..50 {
+            let mut ranks: Vec<u64> = shares.iter().map(|s| s.rank(batch)).collect();
+            ranks.sort_unstable();
+            assert_eq!(ranks, [0, 1, 2], "batch {batch}: one owner, then one node per delay");
+        }
     }
 }

@@ -19,6 +19,8 @@ pub const LAST_PROVEN_BATCH: &str = "ctm_prover_last_proven_batch";
 pub const SKIPPED: &str = "ctm_prover_batches_skipped_total";
 /// Gauge: the last batch the replica has applied.
 pub const REPLICA_BATCH: &str = "ctm_prover_replica_batch";
+/// Counter: other nodes' batches this node started proving after their takeover delay.
+pub const TAKEOVERS: &str = "ctm_prover_takeovers_total";
 
 /// Histogram buckets of [`PROVE_SECONDS`].
 const PROVE_BUCKETS: &[f64] =
@@ -53,6 +55,7 @@ pub fn describe() {
     metrics::describe_gauge!(LAST_PROVEN_BATCH, "Index of the last batch this node proved");
     metrics::describe_counter!(SKIPPED, "Own batches another prover proved first");
     metrics::describe_gauge!(REPLICA_BATCH, "Last batch applied to the node's state replica");
+    metrics::describe_counter!(TAKEOVERS, "Other nodes' batches taken over after the delay");
 }
 
 /// Records an accepted proof of `batch`.

@@ -20,6 +20,13 @@
 //! (from any prover) is never re-proven or re-sent; a `proveBatch` that would revert fails at gas
 //! estimation and costs nothing. Restart: the replica lives in memory, so a restarted node
 //! replays from genesis (deterministic) and continues with the first unproven batch it owns.
+//!
+//! Takeover (`--takeover-secs`, with several nodes): a second replica follows L1's *proven*
+//! prefix. When its next batch belongs to another node and is still unproven `rank × delay` after
+//! this node first saw it ([`Share::rank`]: 1 for the node right after the owner, 2 for the next,
+//! …), this node proves it from that replica, so a dead node stalls finality only for the delay.
+//! A slow owner and a backup can both prove a batch; the one whose proof lands second learns it
+//! before submitting or at gas estimation, and pays nothing.
 //! Errors from L1 or the sequencer are retried with exponential backoff (counted in
 //! `ctm_prover_failures_total`); only configuration errors stop the node.
 
@@ -63,6 +70,13 @@ pub enum Event {
     },
     /// L1's batch pointers at the start of a poll.
     Heads(Heads),
+    /// Another node's batch is still unproven after this node's takeover delay: proving it.
+    TakingOver {
+        /// Batch index.
+        batch: u64,
+        /// The owner's node index.
+        owner: u64,
+    },
     /// A batch was applied to the replica without proving (not ours, or already proven).
     Replayed {
         /// Batch index.
@@ -106,6 +120,25 @@ pub enum Event {
 /// Receives [`Event`]s (called from async and blocking threads).
 pub type Observer = Arc<dyn Fn(&Event) + Send + Sync>;
 
+/// Which of the node's two replicas an operation uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Cursor {
+    /// Follows every committed batch; proves the node's own.
+    Head,
+    /// Follows L1's proven prefix; proves another node's batch after the takeover delay.
+    Takeover,
+}
+
+/// A committed batch as [`ProverNode::fetch`] found it.
+enum Fetched {
+    /// L1's public inputs and the sequencer's batch; the replica is at the batch before.
+    Batch(Box<(PublicInputs, BatchInput)>),
+    /// L1 no longer extends the replica: it was dropped (rebuilt from genesis next).
+    Reset,
+    /// The sequencer has not stored the batch yet.
+    NotYet,
+}
+
 /// A proof made but not yet accepted on L1.
 struct Pending {
     batch: u64,
@@ -120,6 +153,10 @@ pub struct ProverNode {
     l2: SequencerClient,
     queue: QueueLog,
     replica: Option<Replica>,
+    /// The takeover replica (only with `takeover` and several nodes).
+    behind: Option<Replica>,
+    /// The batch the takeover replica waits on and when this node first saw it unproven.
+    waiting: Option<(u64, Instant)>,
     pending: Option<Pending>,
     observer: Observer,
     checked: bool,
@@ -148,6 +185,8 @@ impl ProverNode {
             l1,
             l2,
             replica: None,
+            behind: None,
+            waiting: None,
             pending: None,
             observer: Arc::new(|_| {}),
             checked: false,
@@ -211,15 +250,16 @@ impl ProverNode {
         loop {
             let next = self.replica.as_ref().map_or(1, |r| r.batch() + 1);
             if next > heads.committed || !self.handle(next).await? {
-                return Ok(());
+                break;
             }
         }
+        self.follow(heads.committed).await
     }
 
     /// Refuses an L1 of another chain than the deployment's and a preset whose genesis root is
     /// not the deployment's.
     async fn check_l1(&mut self) -> Result<()> {
-        self.replica()?;
+        self.replica(Cursor::Head)?;
         let chain = self.l1.chain_id().await?;
         if chain != self.cfg.deployment.chain_id {
             return Err(NodeError::Config(format!(
@@ -232,9 +272,16 @@ impl ProverNode {
         Ok(())
     }
 
-    /// The replica, built from genesis if there is none.
-    fn replica(&mut self) -> Result<&mut Replica> {
-        if self.replica.is_none() {
+    fn slot(&mut self, c: Cursor) -> &mut Option<Replica> {
+        match c {
+            Cursor::Head => &mut self.replica,
+            Cursor::Takeover => &mut self.behind,
+        }
+    }
+
+    /// Cursor `c`'s replica, built from genesis if there is none.
+    fn replica(&mut self, c: Cursor) -> Result<&mut Replica> {
+        if self.slot(c).is_none() {
             let r = Replica::genesis(&self.cfg.genesis, &self.rules)?;
             if r.root() != self.cfg.deployment.genesis_state_root {
                 return Err(NodeError::Config(format!(
@@ -244,15 +291,78 @@ impl ProverNode {
                     self.cfg.deployment.genesis_state_root
                 )));
             }
-            self.replica = Some(r);
+            *self.slot(c) = Some(r);
         }
-        self.replica.as_mut().ok_or_else(|| NodeError::Task("replica missing".into()))
+        self.slot(c).as_mut().ok_or_else(|| NodeError::Task("replica missing".into()))
     }
 
-    /// Handles batch `i` (the replica is at `i - 1`). `false`: the sequencer does not have it yet.
+    /// Handles batch `i` (the head replica is at `i - 1`). `false`: the sequencer does not
+    /// have it yet.
     async fn handle(&mut self, i: u64) -> Result<bool> {
+        let (pi, input) = match self.fetch(Cursor::Head, i).await? {
+            Fetched::Batch(b) => *b,
+            Fetched::Reset => return Ok(true),
+            Fetched::NotYet => return Ok(false),
+        };
+        // Before proving: is it ours and still unproven on L1?
+        if self.cfg.share.owns(i) && self.l1.prover_of(i).await? == Address::ZERO {
+            self.prove(Cursor::Head, i, pi, input).await?;
+        } else {
+            self.replay(Cursor::Head, i, pi.new_state_root, input.blocks).await?;
+        }
+        ::metrics::gauge!(metrics::REPLICA_BATCH).set(i as f64);
+        Ok(true)
+    }
+
+    /// The takeover cursor (module docs): replays proven batches on its own replica and proves
+    /// the first unproven batch of another node once this node's delay for it has passed.
+    async fn follow(&mut self, committed: u64) -> Result<()> {
+        let Some(delay) = self.cfg.takeover else { return Ok(()) };
+        if self.cfg.share.nodes() < 2 {
+            return Ok(());
+        }
+        loop {
+            let i = self.replica(Cursor::Takeover)?.batch() + 1;
+            if i > committed {
+                return Ok(());
+            }
+            let proven = self.l1.prover_of(i).await? != Address::ZERO;
+            if !proven {
+                let rank = self.cfg.share.rank(i);
+                if rank == 0 {
+                    return Ok(()); // ours: the head cursor proves it
+                }
+                let since = match self.waiting {
+                    Some((b, t)) if b == i => t,
+                    _ => self.waiting.insert((i, Instant::now())).1,
+                };
+                let wait = delay.saturating_mul(u32::try_from(rank).unwrap_or(u32::MAX));
+                if since.elapsed() < wait {
+                    return Ok(());
+                }
+            }
+            let (pi, input) = match self.fetch(Cursor::Takeover, i).await? {
+                Fetched::Batch(b) => *b,
+                Fetched::Reset => continue,
+                Fetched::NotYet => return Ok(()),
+            };
+            if proven {
+                self.replay(Cursor::Takeover, i, pi.new_state_root, input.blocks).await?;
+            } else {
+                let owner = i % self.cfg.share.nodes();
+                tracing::warn!(batch = i, owner, "batch still unproven after the takeover delay");
+                ::metrics::counter!(metrics::TAKEOVERS).increment(1);
+                self.emit(Event::TakingOver { batch: i, owner });
+                self.prove(Cursor::Takeover, i, pi, input).await?;
+            }
+        }
+    }
+
+    /// Batch `i` for cursor `c` (its replica is at `i - 1`): L1's public inputs and the
+    /// sequencer's blocks, checked against each other and against the replica.
+    async fn fetch(&mut self, c: Cursor, i: u64) -> Result<Fetched> {
         let pi = self.l1.public_inputs(i).await?;
-        let replica = self.replica()?;
+        let replica = self.replica(c)?;
         if pi.prev_state_root != replica.root() {
             if replica.batch() == 0 {
                 return Err(NodeError::RootMismatch {
@@ -263,15 +373,18 @@ impl ProverNode {
             }
             tracing::warn!(
                 batch = i,
+                cursor = ?c,
                 "L1 batch does not extend the replica: replaying from genesis"
             );
-            self.replica = None;
-            self.emit(Event::Reset { batch: i });
-            return Ok(true);
+            *self.slot(c) = None;
+            if c == Cursor::Head {
+                self.emit(Event::Reset { batch: i });
+            }
+            return Ok(Fetched::Reset);
         }
         let Some(input) = self.l2.batch(i).await? else {
             tracing::debug!(batch = i, "the sequencer has not stored the batch yet");
-            return Ok(false);
+            return Ok(Fetched::NotYet);
         };
         if input.record.new_state_root != pi.new_state_root {
             return Err(NodeError::BadBatch {
@@ -282,24 +395,23 @@ impl ProverNode {
                 ),
             });
         }
-        // Before proving: is it ours and still unproven on L1?
-        if self.cfg.share.owns(i) && self.l1.prover_of(i).await? == Address::ZERO {
-            self.prove(i, pi, input).await?;
-        } else {
-            self.replay(i, pi.new_state_root, input.blocks).await?;
-        }
-        ::metrics::gauge!(metrics::REPLICA_BATCH).set(i as f64);
-        Ok(true)
+        Ok(Fetched::Batch(Box::new((pi, input))))
     }
 
-    fn take_replica(&mut self) -> Result<Replica> {
-        self.replica()?;
-        self.replica.take().ok_or_else(|| NodeError::Task("replica missing".into()))
+    fn take_replica(&mut self, c: Cursor) -> Result<Replica> {
+        self.replica(c)?;
+        self.slot(c).take().ok_or_else(|| NodeError::Task("replica missing".into()))
     }
 
-    /// Applies batch `i` to the replica on a blocking thread.
-    async fn replay(&mut self, i: u64, new_root: B256, blocks: Vec<Block>) -> Result<()> {
-        let mut replica = self.take_replica()?;
+    /// Applies batch `i` to cursor `c`'s replica on a blocking thread.
+    async fn replay(
+        &mut self,
+        c: Cursor,
+        i: u64,
+        new_root: B256,
+        blocks: Vec<Block>,
+    ) -> Result<()> {
+        let mut replica = self.take_replica(c)?;
         let rules = self.rules.clone();
         let (replica, applied) = tokio::task::spawn_blocking(move || {
             let r = replica.apply(i, &rules, &blocks, new_root);
@@ -309,14 +421,22 @@ impl ProverNode {
         .map_err(|e| NodeError::Task(e.to_string()))?;
         // A failed apply leaves a partial state: drop it (the next poll replays from genesis).
         applied?;
-        self.replica = Some(replica);
-        tracing::debug!(batch = i, "replayed");
-        self.emit(Event::Replayed { batch: i });
+        *self.slot(c) = Some(replica);
+        tracing::debug!(batch = i, cursor = ?c, "replayed");
+        if c == Cursor::Head {
+            self.emit(Event::Replayed { batch: i });
+        }
         Ok(())
     }
 
-    /// Proves own batch `i` and submits the proof.
-    async fn prove(&mut self, i: u64, pi: PublicInputs, input: BatchInput) -> Result<()> {
+    /// Proves batch `i` from cursor `c`'s replica and submits the proof.
+    async fn prove(
+        &mut self,
+        c: Cursor,
+        i: u64,
+        pi: PublicInputs,
+        input: BatchInput,
+    ) -> Result<()> {
         let queue = self.queue.range(&self.l1, pi.queue_start, pi.queue_count).await?;
         let ctx = BatchContext {
             l2_chain_id: pi.l2_chain_id,
@@ -330,7 +450,7 @@ impl ProverNode {
             expected: Some(pi),
         };
         tracing::info!(batch = i, blocks = input.blocks.len(), "proving");
-        let mut replica = self.take_replica()?;
+        let mut replica = self.take_replica(c)?;
         let rules = self.rules.clone();
         let observer = self.observer.clone();
         let started = Instant::now();
@@ -341,7 +461,7 @@ impl ProverNode {
         })
         .await
         .map_err(|e| NodeError::Task(e.to_string()))?;
-        self.replica = Some(replica);
+        *self.slot(c) = Some(replica);
         let proof = proof?;
         let secs = started.elapsed().as_secs_f64();
         ::metrics::histogram!(metrics::PROVE_SECONDS).record(secs);
