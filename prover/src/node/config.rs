@@ -11,46 +11,94 @@ use ctm_sequencer::l1::Deployment;
 
 use super::error::{NodeError, Result};
 
-/// Flags of `prover-node run`.
-#[derive(Clone, Debug, clap::Args)]
+/// Flags of `prover-node run`. Every flag also reads a `CTM_PROVER_*` environment variable and
+/// a key of the `--config` TOML file (the long flag name with underscores, e.g.
+/// `l1_rpc = "http://…"`): a flag wins over the environment, which wins over the file.
+#[derive(Clone, Debug, Default, clap::Args, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RunArgs {
-    /// L1 JSON-RPC URL (HTTP) where the Rollup lives.
+    /// TOML file with any of these settings (keys: the long flag names with underscores).
+    #[arg(long, env = "CTM_PROVER_CONFIG")]
+    #[serde(skip)]
+    pub config: Option<PathBuf>,
+    /// L1 JSON-RPC URL (HTTP) where the Rollup lives. Required.
     #[arg(long, env = "CTM_PROVER_L1_RPC")]
-    pub l1_rpc: String,
-    /// Sequencer JSON-RPC URL (HTTP): serves `ctm_getBatchWitness`.
+    pub l1_rpc: Option<String>,
+    /// Sequencer JSON-RPC URL (HTTP): serves `ctm_getBatchWitness`. Required.
     #[arg(long, env = "CTM_PROVER_SEQUENCER_RPC")]
-    pub sequencer_rpc: String,
-    /// Deployment JSON written by `l1-contracts/script/Deploy.s.sol`.
+    pub sequencer_rpc: Option<String>,
+    /// Deployment JSON written by `l1-contracts/script/Deploy.s.sol`. Required.
     #[arg(long, env = "CTM_PROVER_DEPLOYMENT")]
-    pub deployment: PathBuf,
-    /// Hex private key of the L1 account that submits proofs (and earns the rewards).
+    pub deployment: Option<PathBuf>,
+    /// Hex private key of the L1 account that submits proofs (and earns the rewards). Required.
     #[arg(long, env = "CTM_PROVER_KEY", hide_env_values = true)]
-    pub key: String,
+    pub key: Option<String>,
     /// Genesis preset (computronium, tspmo, dpin, or a preset TOML path); default: the
     /// deployment's preset.
     #[arg(long, env = "CTM_PROVER_PRESET")]
     pub preset: Option<String>,
     /// This node's index among `--nodes` cooperating nodes: it proves batch `i` iff
-    /// `i % nodes == node_index`.
-    #[arg(long, env = "CTM_PROVER_NODE_INDEX", default_value_t = 0)]
-    pub node_index: u64,
-    /// Number of cooperating prover nodes sharing the batches.
-    #[arg(long, env = "CTM_PROVER_NODES", default_value_t = 1)]
-    pub nodes: u64,
+    /// `i % nodes == node_index` [default: 0].
+    #[arg(long, env = "CTM_PROVER_NODE_INDEX")]
+    pub node_index: Option<u64>,
+    /// Number of cooperating prover nodes sharing the batches [default: 1].
+    #[arg(long, env = "CTM_PROVER_NODES")]
+    pub nodes: Option<u64>,
     /// Takeover delay in seconds: a batch of another node still unproven this long after this
     /// node first saw it is proven by its first backup (`(owner + 1) % nodes`), after twice as
-    /// long by the second, and so on, so a dead node does not stall finality. 0 = never.
-    #[arg(long, env = "CTM_PROVER_TAKEOVER_SECS", default_value_t = 600)]
-    pub takeover_secs: u64,
-    /// Port of the Prometheus `/metrics` endpoint (0 = no exporter).
-    #[arg(long, env = "CTM_PROVER_METRICS_PORT", default_value_t = 0)]
-    pub metrics_port: u16,
-    /// Address the metrics endpoint binds to.
-    #[arg(long, env = "CTM_PROVER_METRICS_HOST", default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST))]
-    pub metrics_host: IpAddr,
-    /// How often to poll L1 for committed batches, in milliseconds (≥ 10).
-    #[arg(long, env = "CTM_PROVER_POLL_MS", default_value_t = 2_000)]
-    pub poll_ms: u64,
+    /// long by the second, and so on, so a dead node does not stall finality. 0 = never
+    /// [default: 600].
+    #[arg(long, env = "CTM_PROVER_TAKEOVER_SECS")]
+    pub takeover_secs: Option<u64>,
+    /// Port of the Prometheus `/metrics` endpoint (0 = no exporter) [default: 0].
+    #[arg(long, env = "CTM_PROVER_METRICS_PORT")]
+    pub metrics_port: Option<u16>,
+    /// Address the metrics endpoint binds to [default: 127.0.0.1].
+    #[arg(long, env = "CTM_PROVER_METRICS_HOST")]
+    pub metrics_host: Option<IpAddr>,
+    /// How often to poll L1 for committed batches, in milliseconds (≥ 10) [default: 2000].
+    #[arg(long, env = "CTM_PROVER_POLL_MS")]
+    pub poll_ms: Option<u64>,
+}
+
+impl RunArgs {
+    /// These settings over `file`'s: each one that is set here wins.
+    pub fn over(self, file: RunArgs) -> RunArgs {
+        RunArgs {
+            config: self.config,
+            l1_rpc: self.l1_rpc.or(file.l1_rpc),
+            sequencer_rpc: self.sequencer_rpc.or(file.sequencer_rpc),
+            deployment: self.deployment.or(file.deployment),
+            key: self.key.or(file.key),
+            preset: self.preset.or(file.preset),
+            node_index: self.node_index.or(file.node_index),
+            nodes: self.nodes.or(file.nodes),
+            takeover_secs: self.takeover_secs.or(file.takeover_secs),
+            metrics_port: self.metrics_port.or(file.metrics_port),
+            metrics_host: self.metrics_host.or(file.metrics_host),
+            poll_ms: self.poll_ms.or(file.poll_ms),
+        }
+    }
+
+    /// Flags and environment over the `--config` file, if one is given.
+    pub fn with_file(self) -> Result<RunArgs> {
+        let Some(path) = &self.config else { return Ok(self) };
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| NodeError::Config(format!("{}: {e}", path.display())))?;
+        let file: RunArgs = toml::from_str(&text)
+            .map_err(|e| NodeError::Config(format!("{}: {e}", path.display())))?;
+        Ok(self.over(file))
+    }
+}
+
+/// A required setting that neither a flag, the environment nor the file gave.
+fn required<T>(v: Option<T>, flag: &str, env: &str) -> Result<T> {
+    v.ok_or_else(|| {
+        NodeError::Config(format!(
+            "--{flag} is required (or {env}, or `{}` in the --config file)",
+            flag.replace('-', "_")
+        ))
+    })
 }
 
 /// Which batches a node proves: `i % nodes == index`.
@@ -118,28 +166,38 @@ pub struct NodeConfig {
 }
 
 impl NodeConfig {
-    /// Resolves the flags: reads the deployment and the preset, parses the key.
+    /// Resolves the flags (over the environment over the `--config` file): reads the
+    /// deployment and the preset, parses the key.
     pub fn resolve(args: RunArgs) -> Result<Self> {
+        let args = args.with_file()?;
+        let l1_rpc = required(args.l1_rpc, "l1-rpc", "CTM_PROVER_L1_RPC")?;
+        let sequencer_rpc =
+            required(args.sequencer_rpc, "sequencer-rpc", "CTM_PROVER_SEQUENCER_RPC")?;
+        let deployment_path = required(args.deployment, "deployment", "CTM_PROVER_DEPLOYMENT")?;
+        let key = required(args.key, "key", "CTM_PROVER_KEY")?;
         let deployment =
-            Deployment::load(&args.deployment).map_err(|e| NodeError::Config(e.to_string()))?;
+            Deployment::load(&deployment_path).map_err(|e| NodeError::Config(e.to_string()))?;
         let preset = args.preset.unwrap_or_else(|| deployment.preset.clone());
         let genesis = load_preset(&preset)?;
         let key: PrivateKeySigner =
-            args.key.trim().parse().map_err(|e| NodeError::Config(format!("--key: {e}")))?;
-        if args.poll_ms < 10 {
+            key.trim().parse().map_err(|e| NodeError::Config(format!("--key: {e}")))?;
+        let poll_ms = args.poll_ms.unwrap_or(2_000);
+        if poll_ms < 10 {
             return Err(NodeError::Config("--poll-ms must be at least 10".into()));
         }
+        let metrics_port = args.metrics_port.unwrap_or(0);
+        let metrics_host = args.metrics_host.unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
+        let takeover_secs = args.takeover_secs.unwrap_or(600);
         let cfg = Self {
-            l1_rpc: args.l1_rpc,
-            sequencer_rpc: args.sequencer_rpc,
+            l1_rpc,
+            sequencer_rpc,
             deployment,
             key,
             genesis,
-            share: Share::new(args.node_index, args.nodes)?,
-            poll: Duration::from_millis(args.poll_ms),
-            metrics: (args.metrics_port != 0)
-                .then(|| SocketAddr::new(args.metrics_host, args.metrics_port)),
-            takeover: (args.takeover_secs != 0).then(|| Duration::from_secs(args.takeover_secs)),
+            share: Share::new(args.node_index.unwrap_or(0), args.nodes.unwrap_or(1))?,
+            poll: Duration::from_millis(poll_ms),
+            metrics: (metrics_port != 0).then(|| SocketAddr::new(metrics_host, metrics_port)),
+            takeover: (takeover_secs != 0).then(|| Duration::from_secs(takeover_secs)),
         };
         cfg.check()?;
         Ok(cfg)
@@ -178,7 +236,58 @@ fn load_preset(preset: &str) -> Result<GenesisConfig> {
 
 #[cfg(test)]
 mod tests {
+    use clap::Parser;
+
     use super::*;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        run: RunArgs,
+    }
+
+    fn parse(flags: &[&str]) -> RunArgs {
+        Cli::try_parse_from(std::iter::once("prover-node").chain(flags.iter().copied()))
+            .unwrap()
+            .run
+    }
+
+    #[test]
+    fn flags_win_over_the_config_file() {
+        let path = std::env::temp_dir().join(format!("ctm-prover-{}.toml", std::process::id()));
+        std::fs::write(
+            &path,
+            "l1_rpc = \"http://file:8545\"\nnodes = 3\nnode_index = 2\ntakeover_secs = 30\n",
+        )
+        .unwrap();
+        let p = path.display().to_string();
+        let args = parse(&["--config", &p, "--node-index", "1", "--poll-ms", "50"]);
+        let merged = args.with_file().unwrap();
+        std::fs::remove_file(&path).unwrap();
+        assert_eq!(merged.l1_rpc.as_deref(), Some("http://file:8545"));
+        assert_eq!(merged.nodes, Some(3));
+        assert_eq!(merged.node_index, Some(1), "the flag wins");
+        assert_eq!(merged.takeover_secs, Some(30));
+        assert_eq!(merged.poll_ms, Some(50));
+        assert_eq!(merged.sequencer_rpc, None);
+    }
+
+    #[test]
+    fn bad_config_files_and_missing_settings_are_named() {
+        let path = std::env::temp_dir().join(format!("ctm-prover-bad-{}.toml", std::process::id()));
+        std::fs::write(&path, "l1_rpc = \"http://x\"\nnode_idx = 1\n").unwrap();
+        let p = path.display().to_string();
+        let err = parse(&["--config", &p]).with_file().unwrap_err().to_string();
+        std::fs::remove_file(&path).unwrap();
+        assert!(err.contains("node_idx"), "{err}");
+        let err = parse(&["--config", "/nonexistent/ctm.toml"]).with_file().unwrap_err();
+        assert!(err.to_string().contains("/nonexistent/ctm.toml"), "{err}");
+        let err = NodeConfig::resolve(parse(&["--l1-rpc", "http://x"])).unwrap_err().to_string();
+        assert!(
+            err.contains("--sequencer-rpc") && err.contains("CTM_PROVER_SEQUENCER_RPC"),
+            "{err}"
+        );
+    }
 
     #[test]
     fn shares_partition_the_batches() {
