@@ -48,6 +48,20 @@ proptest! {
         }
     }
 
+    /// A tree rebuilt from its stored leaves (slots and tombstones as they are) has the same
+    /// root and answers the same.
+    #[test]
+    fn rebuilt_from_its_leaves_the_tree_is_the_same(changes in changes(), depth in prop::sample::select(vec![6u8, 32])) {
+        let mut t = StateTree::in_memory(depth).unwrap();
+        t.apply_batch(changes.iter().map(|(k, v)| (key(*k), v.clone()))).unwrap();
+        let leaves: Vec<_> = t.store().leaves().map(|(s, l)| (s, l.clone())).collect();
+        let back = StateTree::from_leaves(depth, leaves).unwrap();
+        prop_assert_eq!(back.root(), t.root());
+        for i in 0..48u16 {
+            prop_assert_eq!(back.get(&key(i)).unwrap(), t.get(&key(i)).unwrap());
+        }
+    }
+
     #[test]
     fn every_proof_verifies_and_gives_the_model_value(changes in changes(), depth in prop::sample::select(vec![6u8, 20])) {
         let mut t = StateTree::in_memory(depth).unwrap();
@@ -110,4 +124,15 @@ fn non_inclusion_in_a_full_chain_lists_every_probe() {
     assert!(!p.steps.is_empty());
     assert_eq!(p.verify(&t.root(), depth).unwrap(), None);
     assert!(p.steps.last().unwrap().leaf.is_none());
+}
+
+#[test]
+fn a_leaf_beyond_the_last_slot_is_refused() {
+    use ctm_core::tree::{Leaf, TreeError};
+    let leaf = Leaf { key: key(1), value: vec![1] };
+    assert!(matches!(
+        StateTree::from_leaves(6, [(64, leaf.clone())]),
+        Err(TreeError::SlotOutOfRange(64))
+    ));
+    assert!(StateTree::from_leaves(6, [(63, leaf)]).is_ok());
 }

@@ -263,6 +263,9 @@ fn show(bar: &ProgressBar, e: &Event) {
             None => format!("batch {batch} proven"),
         }),
         Event::Skipped { batch, by } => bar.println(format!("batch {batch} proven by {by}")),
+        Event::Restored { batch } => {
+            bar.println(format!("resumed from the replica snapshot of batch {batch}"))
+        }
         Event::Reset { batch } => {
             bar.println(format!("batch {batch} does not extend the replica: replaying"))
         }

@@ -4,10 +4,12 @@
 //! them with real proofs checked on-chain. Node 0 is killed mid-stream and restarted; then node 1
 //! dies for good and the restarted node 0, which has a takeover delay, proves node 1's batch.
 //!
+//! Node 0 keeps replica snapshots, so its restart resumes from the last one instead of genesis.
+//!
 //! Checks: every committed batch is proven exactly once, by its owner (`i % 2`) while the owner
 //! lives, no prover sends a transaction that is not an accepted `proveBatch` (its nonce equals its
 //! `BatchProven` count), node 0's batches wait while it is down (node 1 has no takeover delay) and
-//! get proven after the restart (which replays from genesis), node 1's last batch is taken over
+//! get proven after the restart (which resumes from its snapshot), node 1's last batch is taken over
 //! by node 0 after its delay and not before, `finalizeBatch` succeeds for every batch in order,
 //! and the Prometheus endpoint reports the proofs and the takeover.
 //!
@@ -59,13 +61,20 @@ async fn sequencer(l1_url: &str, deployment: &Path, datadir: &Path) -> service::
     service::start(SequencerConfig::resolve(cli).unwrap()).await.unwrap()
 }
 
-/// A prover node task (node `index` of 2, L1 key `2 + index`, takeover delay `takeover`) and
-/// its stop switch.
+/// How a test node runs: its index (of 2; L1 key `2 + index`), takeover delay and snapshot
+/// directory (snapshots after every batch).
+struct Setup<'a> {
+    index: u64,
+    takeover: Option<Duration>,
+    snapshots: Option<&'a Path>,
+}
+
+/// A prover node task and its stop switch.
 fn spawn_prover(
     l1_url: &str,
     l2_url: &str,
     dep: &Deployment,
-    (index, takeover): (u64, Option<Duration>),
+    Setup { index, takeover, snapshots }: Setup<'_>,
     events: mpsc::UnboundedSender<(u64, Event)>,
 ) -> (tokio::task::JoinHandle<()>, watch::Sender<bool>) {
     let cfg = NodeConfig {
@@ -78,6 +87,7 @@ fn spawn_prover(
         poll: Duration::from_millis(200),
         metrics: None,
         takeover,
+        snapshots: snapshots.map(|d| (d.to_path_buf(), 1)),
     };
     let node = ProverNode::new(cfg).unwrap().with_observer(move |e| {
         let _ = events.send((index, e.clone()));
@@ -216,8 +226,13 @@ async fn two_nodes_prove_every_batch_once_and_a_restarted_node_resumes() {
 
     let (tx, rx) = mpsc::unbounded_channel();
     let mut seen = Seen { rx, all: Vec::new() };
-    let (a, a_stop) = spawn_prover(&l1_url, &seq.http_url(), &dep, (0, None), tx.clone());
-    let (b, b_stop) = spawn_prover(&l1_url, &seq.http_url(), &dep, (1, None), tx.clone());
+    // Node 0 keeps snapshots; neither node takes over at first.
+    let snapdir = datadir.with_extension("snapshots");
+    let _ = std::fs::remove_dir_all(&snapdir);
+    let setup0 = Setup { index: 0, takeover: None, snapshots: Some(&snapdir) };
+    let setup1 = Setup { index: 1, takeover: None, snapshots: None };
+    let (a, a_stop) = spawn_prover(&l1_url, &seq.http_url(), &dep, setup0, tx.clone());
+    let (b, b_stop) = spawn_prover(&l1_url, &seq.http_url(), &dep, setup1, tx.clone());
     let (pa, pb) = (key(2).address(), key(3).address());
 
     // Phase 1: batch 2 (one transfer) is node 0's first proof; once its receipt is in, kill
@@ -239,10 +254,11 @@ async fn two_nodes_prove_every_batch_once_and_a_restarted_node_resumes() {
         assert_eq!(prover_of(&l1, &dep, i).await, Address::ZERO, "batch {i} waits for node 0");
     }
 
-    // Restart node 0, now with a takeover delay: it replays from genesis and proves the batches it
-    // owns (node 1 is alive and proves its own, so nothing is taken over).
+    // Restart node 0, now with a takeover delay: it resumes from its snapshot and proves the
+    // batches it owns (node 1 is alive and proves its own, so nothing is taken over).
     let delay = Duration::from_secs(4);
-    let (a2, a2_stop) = spawn_prover(&l1_url, &seq.http_url(), &dep, (0, Some(delay)), tx);
+    let setup0 = Setup { index: 0, takeover: Some(delay), snapshots: Some(&snapdir) };
+    let (a2, a2_stop) = spawn_prover(&l1_url, &seq.http_url(), &dep, setup0, tx);
     let restarted = Instant::now();
     let mine: Vec<u64> = std::iter::once(2).chain(waiting.iter().copied()).collect();
     seen.wait("node 0's batches", 180, |all| proven_by(all, 0) == mine).await;
@@ -277,7 +293,19 @@ async fn two_nodes_prove_every_batch_once_and_a_restarted_node_resumes() {
     assert_eq!(proven_by(&seen.all, 0), [2, 4, 6, 8, 9]);
     assert_eq!(proven_by(&seen.all, 1), odd);
     let replays = seen.all.iter().filter(|(n, e)| *n == 0 && *e == Event::Replayed { batch: 1 });
-    assert_eq!(replays.count(), 2, "node 0 replayed from genesis when it started and restarted");
+    assert_eq!(replays.count(), 1, "node 0 replayed from genesis only when it first started");
+    let restored: Vec<u64> = seen
+        .all
+        .iter()
+        .filter_map(|(n, e)| match e {
+            Event::Restored { batch } if *n == 0 => Some(*batch),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        matches!(restored[..], [b] if (2..=3).contains(&b)),
+        "the restart resumed from the snapshot of batch 2 (or 3): {restored:?}"
+    );
 
     // Exactly one accepted proof per batch, by its owner (batch 9: node 0's takeover); no other
     // prover transaction was sent.
@@ -319,4 +347,5 @@ async fn two_nodes_prove_every_batch_once_and_a_restarted_node_resumes() {
     drop(anvil);
     let _ = std::fs::remove_file(dep_path);
     let _ = std::fs::remove_dir_all(datadir);
+    let _ = std::fs::remove_dir_all(snapdir);
 }

@@ -60,6 +60,9 @@ pub enum TreeError {
     /// The depth is 0 or above [`MAX_DEPTH`].
     #[error("tree depth {0} out of range 1..={MAX_DEPTH}")]
     BadDepth(u8),
+    /// A leaf was given a slot beyond the tree's `2^depth` slots.
+    #[error("slot {0} is outside the tree")]
+    SlotOutOfRange(u64),
 }
 
 /// Result alias of the tree.
@@ -319,6 +322,26 @@ impl StateTree<MemoryStore> {
     /// An empty in-memory tree.
     pub fn in_memory(depth: u8) -> TreeResult<Self> {
         Self::new(MemoryStore::default(), depth)
+    }
+
+    /// The in-memory tree that holds exactly `leaves` at their slots, tombstones included (as
+    /// [`MemoryStore::leaves`] lists them): rebuilds a tree from a snapshot of its leaves. The
+    /// slots are taken as given, so the caller compares the root with the one it trusts.
+    pub fn from_leaves(
+        depth: u8,
+        leaves: impl IntoIterator<Item = (u64, Leaf)>,
+    ) -> TreeResult<Self> {
+        let mut tree = Self::in_memory(depth)?;
+        let mask = slot_mask(depth);
+        let mut overlay = HashMap::new();
+        for (slot, leaf) in leaves {
+            if slot & !mask != 0 {
+                return Err(TreeError::SlotOutOfRange(slot));
+            }
+            overlay.insert(slot, Some(leaf));
+        }
+        tree.rehash(overlay)?;
+        Ok(tree)
     }
 }
 

@@ -59,6 +59,13 @@ pub struct RunArgs {
     /// How often to poll L1 for committed batches, in milliseconds (≥ 10) [default: 2000].
     #[arg(long, env = "CTM_PROVER_POLL_MS")]
     pub poll_ms: Option<u64>,
+    /// Data directory for replica snapshots, so a restart resumes from the last snapshot
+    /// instead of replaying from genesis [default: none, always replay].
+    #[arg(long, env = "CTM_PROVER_DATADIR")]
+    pub datadir: Option<PathBuf>,
+    /// Snapshot a replica after every N-th batch it applies (with --datadir) [default: 16].
+    #[arg(long, env = "CTM_PROVER_SNAPSHOT_EVERY")]
+    pub snapshot_every: Option<u64>,
 }
 
 impl RunArgs {
@@ -77,6 +84,8 @@ impl RunArgs {
             metrics_port: self.metrics_port.or(file.metrics_port),
             metrics_host: self.metrics_host.or(file.metrics_host),
             poll_ms: self.poll_ms.or(file.poll_ms),
+            datadir: self.datadir.or(file.datadir),
+            snapshot_every: self.snapshot_every.or(file.snapshot_every),
         }
     }
 
@@ -163,6 +172,8 @@ pub struct NodeConfig {
     /// Takeover delay ([`Share::rank`] delays after a batch is first seen unproven); `None`:
     /// never prove another node's batches.
     pub takeover: Option<Duration>,
+    /// Replica snapshots: the directory and every how many batches; `None`: none.
+    pub snapshots: Option<(PathBuf, u64)>,
 }
 
 impl NodeConfig {
@@ -188,6 +199,10 @@ impl NodeConfig {
         let metrics_port = args.metrics_port.unwrap_or(0);
         let metrics_host = args.metrics_host.unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
         let takeover_secs = args.takeover_secs.unwrap_or(600);
+        let snapshot_every = args.snapshot_every.unwrap_or(16);
+        if snapshot_every == 0 {
+            return Err(NodeError::Config("--snapshot-every must be at least 1".into()));
+        }
         let cfg = Self {
             l1_rpc,
             sequencer_rpc,
@@ -198,6 +213,7 @@ impl NodeConfig {
             poll: Duration::from_millis(poll_ms),
             metrics: (metrics_port != 0).then(|| SocketAddr::new(metrics_host, metrics_port)),
             takeover: (takeover_secs != 0).then(|| Duration::from_secs(takeover_secs)),
+            snapshots: args.datadir.map(|d| (d, snapshot_every)),
         };
         cfg.check()?;
         Ok(cfg)

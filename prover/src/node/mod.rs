@@ -27,6 +27,9 @@
 //! …), this node proves it from that replica, so a dead node stalls finality only for the delay.
 //! A slow owner and a backup can both prove a batch; the one whose proof lands second learns it
 //! before submitting or at gas estimation, and pays nothing.
+//! Snapshots (`--datadir`): each replica is saved after every `--snapshot-every`-th batch
+//! ([`snapshot`]); a restarted node resumes from a snapshot whose root L1 confirms for its batch.
+//!
 //! Errors from L1 or the sequencer are retried with exponential backoff (counted in
 //! `ctm_prover_failures_total`); only configuration errors stop the node.
 
@@ -36,6 +39,7 @@ pub mod l1;
 pub mod metrics;
 pub mod replica;
 pub mod sequencer;
+pub mod snapshot;
 mod work;
 
 use std::sync::Arc;
@@ -103,6 +107,11 @@ pub enum Event {
         /// Who proved it.
         by: Address,
     },
+    /// The replica resumed from its snapshot instead of genesis.
+    Restored {
+        /// The snapshot's batch.
+        batch: u64,
+    },
     /// L1 no longer extends the replica (batches reverted): replaying from genesis.
     Reset {
         /// The batch whose `prevStateRoot` differed.
@@ -127,6 +136,16 @@ enum Cursor {
     Head,
     /// Follows L1's proven prefix; proves another node's batch after the takeover delay.
     Takeover,
+}
+
+impl Cursor {
+    /// The replica's snapshot name.
+    fn name(self) -> &'static str {
+        match self {
+            Cursor::Head => "head",
+            Cursor::Takeover => "takeover",
+        }
+    }
 }
 
 /// A committed batch as [`ProverNode::fetch`] found it.
@@ -267,9 +286,51 @@ impl ProverNode {
                 self.cfg.deployment.chain_id
             )));
         }
+        if let Some((dir, _)) = self.cfg.snapshots.clone() {
+            let committed = self.l1.heads().await?.committed;
+            for c in [Cursor::Head, Cursor::Takeover] {
+                self.restore(c, &dir, committed).await?;
+            }
+        }
         self.checked = true;
         self.emit(Event::Started { prover: self.prover(), share: self.cfg.share });
         Ok(())
+    }
+
+    /// Replaces cursor `c`'s genesis replica by its snapshot in `dir` if L1 has the snapshot's
+    /// root as the `newStateRoot` of its batch (otherwise the batches were reverted, or the file
+    /// is from another deployment: keep genesis).
+    async fn restore(&mut self, c: Cursor, dir: &std::path::Path, committed: u64) -> Result<()> {
+        let chain = &self.cfg.genesis.chain;
+        let r = match snapshot::load(dir, c.name(), chain.chain_id, chain.tree_depth) {
+            Ok(Some(r)) if r.batch() > 0 => r,
+            Ok(_) => return Ok(()),
+            Err(why) => {
+                tracing::warn!(%why, "ignoring the replica snapshot: replaying from genesis");
+                return Ok(());
+            }
+        };
+        let b = r.batch();
+        if b > committed || self.l1.public_inputs(b).await?.new_state_root != r.root() {
+            tracing::warn!(batch = b, cursor = ?c, "the snapshot is not on L1: replaying from genesis");
+            return Ok(());
+        }
+        tracing::info!(batch = b, cursor = ?c, "resuming from the replica snapshot");
+        if c == Cursor::Head {
+            self.emit(Event::Restored { batch: b });
+        }
+        *self.slot(c) = Some(r);
+        Ok(())
+    }
+
+    /// Cursor `c`'s snapshot policy, if the node keeps snapshots.
+    fn policy(&self, c: Cursor) -> Option<snapshot::Policy> {
+        self.cfg.snapshots.as_ref().map(|(dir, every)| snapshot::Policy {
+            dir: dir.clone(),
+            every: *every,
+            l2_chain_id: self.cfg.genesis.chain.chain_id,
+            name: c.name(),
+        })
     }
 
     fn slot(&mut self, c: Cursor) -> &mut Option<Replica> {
@@ -413,8 +474,12 @@ impl ProverNode {
     ) -> Result<()> {
         let mut replica = self.take_replica(c)?;
         let rules = self.rules.clone();
+        let policy = self.policy(c);
         let (replica, applied) = tokio::task::spawn_blocking(move || {
             let r = replica.apply(i, &rules, &blocks, new_root);
+            if let (Ok(()), Some(p)) = (&r, policy) {
+                p.after_batch(&replica);
+            }
             (replica, r)
         })
         .await
@@ -453,10 +518,14 @@ impl ProverNode {
         let mut replica = self.take_replica(c)?;
         let rules = self.rules.clone();
         let observer = self.observer.clone();
+        let policy = self.policy(c);
         let started = Instant::now();
         let (replica, proof) = tokio::task::spawn_blocking(move || {
             let progress = |stage| observer(&Event::Proving { batch: i, stage });
             let r = work::prove_batch(&mut replica, &rules, i, &input.blocks, &ctx, progress);
+            if let (Ok(_), Some(p)) = (&r, policy) {
+                p.after_batch(&replica);
+            }
             (replica, r)
         })
         .await

@@ -32,6 +32,11 @@ impl Replica {
         Ok(Self { tree, batch: 0 })
     }
 
+    /// The state after batch `batch` as a snapshot gave it (the caller checks the root).
+    pub fn restored(tree: StateTree<MemoryStore>, batch: u64) -> Self {
+        Self { tree, batch }
+    }
+
     /// The last batch applied (0: genesis).
     pub fn batch(&self) -> u64 {
         self.batch
