@@ -55,9 +55,10 @@ use l1::{Heads, QueueLog, RollupClient};
 use replica::Replica;
 use sequencer::{BatchInput, SequencerClient};
 
+use crate::ProverError;
 use crate::Stage;
 use crate::public::PublicInputs;
-use crate::witness::{BatchContext, Block};
+use crate::witness::{BatchContext, Block, WitnessError};
 
 /// Longest wait between retries of a failing step.
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
@@ -531,6 +532,14 @@ impl ProverNode {
         .await
         .map_err(|e| NodeError::Task(e.to_string()))?;
         *self.slot(c) = Some(replica);
+        if let Err(NodeError::Prove { source: ProverError::Witness(w), .. }) = &proof
+            && matches!(w, WitnessError::Queue(_) | WitnessError::PublicInputMismatch(_))
+        {
+            // The cached queue logs may come from L1 blocks that were reorganized away since
+            // they were read: read them all again before the retry.
+            tracing::warn!(batch = i, "queue entries disagree with L1: re-reading the queue logs");
+            self.queue = QueueLog::new(self.cfg.deployment.deploy_block);
+        }
         let proof = proof?;
         let secs = started.elapsed().as_secs_f64();
         ::metrics::histogram!(metrics::PROVE_SECONDS).record(secs);
