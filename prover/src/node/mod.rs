@@ -19,7 +19,8 @@
 //! owner checks L1 before proving and again before submitting, so a proof that already landed
 //! (from any prover) is never re-proven or re-sent; a `proveBatch` that would revert fails at gas
 //! estimation and costs nothing. Restart: the replica lives in memory, so a restarted node
-//! replays from genesis (deterministic) and continues with the first unproven batch it owns.
+//! replays from genesis (deterministic; or resumes from a snapshot, below) and continues with the
+//! first unproven batch it owns.
 //!
 //! Takeover (`--takeover-secs`, with several nodes): a second replica follows L1's *proven*
 //! prefix. When its next batch belongs to another node and is still unproven `rank × delay` after
@@ -27,6 +28,7 @@
 //! …), this node proves it from that replica, so a dead node stalls finality only for the delay.
 //! A slow owner and a backup can both prove a batch; the one whose proof lands second learns it
 //! before submitting or at gas estimation, and pays nothing.
+//!
 //! Snapshots (`--datadir`): each replica is saved after every `--snapshot-every`-th batch
 //! ([`snapshot`]); a restarted node resumes from a snapshot whose root L1 confirms for its batch.
 //!
@@ -289,8 +291,9 @@ impl ProverNode {
         }
         if let Some((dir, _)) = self.cfg.snapshots.clone() {
             let committed = self.l1.heads().await?.committed;
-            for c in [Cursor::Head, Cursor::Takeover] {
-                self.restore(c, &dir, committed).await?;
+            self.restore(Cursor::Head, &dir, committed).await?;
+            if self.cfg.takeover.is_some() && self.cfg.share.nodes() > 1 {
+                self.restore(Cursor::Takeover, &dir, committed).await?;
             }
         }
         self.checked = true;
