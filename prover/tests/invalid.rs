@@ -195,3 +195,52 @@ fn deposits_must_match_the_l1_queue() {
     assert!(witness(zero, &message).is_ok());
     assert!(matches!(witness(ops, &message), Err(WitnessError::Queue(_))));
 }
+
+/// Ops that leave job 0 `Running` with provider `actor(1)` (registered, posted, assigned,
+/// accepted), all in one block at `T0`.
+fn running_job() -> Vec<Op> {
+    vec![
+        Op::RegisterProvider { owner: actor(1), spec: spec(), stake: 1_000 },
+        Op::PostJob { client: actor(0), spec: job_spec(T0 + 1_000), budget: 10_000 },
+        Op::Assign { job: 0, provider: actor(1), price: 5_000 },
+        Op::Accept { job: 0, provider: actor(1), collateral: 500 },
+    ]
+}
+
+/// A settle pays out only a job with a recorded attestation after its challenge window: without
+/// one, or too early, the witness generator refuses the batch (the op does not apply). The AIR
+/// does not constrain job leaves yet (docs/prover.md), so there is no tampered-trace half here.
+#[test]
+fn settle_without_attestation() {
+    let pre = world(16);
+    let build = |blocks: &[Block]| {
+        build_witness(&pre, &rules(), blocks, &BatchContext::default()).map(|(w, _)| w)
+    };
+    let mut ops = running_job();
+    ops.push(Op::Settle { job: 0 });
+    let err = build(&[Block { timestamp: T0, ops }]);
+    assert!(
+        matches!(
+            err,
+            Err(WitnessError::Op {
+                source: OpError::JobStatus { job: 0, action: "settle", .. },
+                ..
+            })
+        ),
+        "{err:?}"
+    );
+    // Attested, but settled inside the 100 s challenge window.
+    let mut attested = running_job();
+    attested.push(Op::Attest { job: 0, provider: actor(1), attestation: B256::repeat_byte(7) });
+    let settle = || Block { timestamp: T0 + 99, ops: vec![Op::Settle { job: 0 }] };
+    let first = Block { timestamp: T0, ops: attested.clone() };
+    let err = build(&[first.clone(), settle()]);
+    assert!(
+        matches!(err, Err(WitnessError::Op { source: OpError::TooEarly { .. }, .. })),
+        "{err:?}"
+    );
+    // The honest order proves.
+    let done = Block { timestamp: T0 + 100, ops: vec![Op::Settle { job: 0 }] };
+    let w = build(&[first, done]).unwrap();
+    assert!(stark_accepts(w.depth, check(&w), &w.public.to_field_elements()));
+}
