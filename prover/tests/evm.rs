@@ -63,6 +63,11 @@ fn encoding_round_trips_and_verifies() {
     bad = bytes;
     bad[0] = 1;
     assert_eq!(decode(&bad, &L1_FRI).err(), Some(CodecError::Version(1)));
+    // Parameters the prover refuses are refused here too (arity 0 would never finish folding).
+    for fri in [FriConfig { log_arity: 0, ..L1_FRI }, FriConfig { log_final_poly_len: 7, ..L1_FRI }]
+    {
+        assert!(matches!(decode(&bad, &fri), Err(CodecError::Shape(_))));
+    }
 }
 
 #[test]

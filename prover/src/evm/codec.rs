@@ -73,8 +73,15 @@ impl Writer {
     }
 }
 
+/// Refuses FRI parameters [`FriConfig::validate`] refuses (an arity of 0 would never finish
+/// the folding schedule).
+fn check_fri(fri: &FriConfig) -> Result<(), CodecError> {
+    fri.validate().map_err(|_| CodecError::Shape("FRI parameters out of range"))
+}
+
 /// Encodes a proof made with [`crate::evm_config`]`(fri)` for the L1 verifier.
 pub fn encode(proof: &Proof<EvmConfig>, fri: &FriConfig) -> Result<Vec<u8>, CodecError> {
+    check_fri(fri)?;
     let db = proof.degree_bits;
     if !(MIN_DEGREE_BITS..=MAX_DEGREE_BITS).contains(&db) {
         return Err(CodecError::DegreeBits(db));
@@ -205,6 +212,7 @@ impl<'a> Reader<'a> {
 
 /// Decodes an L1 proof back into Plonky3's proof type (for the Rust verifier and tests).
 pub fn decode(bytes: &[u8], fri: &FriConfig) -> Result<Proof<EvmConfig>, CodecError> {
+    check_fri(fri)?;
     let mut r = Reader { b: bytes, at: 0 };
     let v = r.u8()?;
     if v != VERSION {
