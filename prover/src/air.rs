@@ -67,6 +67,9 @@ impl<AB: AirBuilder<F = Felt>> Air<AB> for BatchAir {
             .chain(CARRY..CARRY + 7)
             .chain(NCARRY..NCARRY + 3)
             .chain(BITS..BITS + 32)
+            .chain([IS_JOB, JV_A, JV_B])
+            .chain(MARK..MARK + MARKED_ROWS.len())
+            .chain(JT..JT + JOB_TRANSITIONS.len())
         {
             b.assert_bool(l(c));
         }
@@ -118,7 +121,9 @@ impl<AB: AirBuilder<F = Felt>> Air<AB> for BatchAir {
             t.assert_eq(n(R2), l(R1));
             t.assert_zero(l(SP) * n(PATH) * n(LEVEL));
             t.assert_zero(l(PATH) * (one() - l(LAST)) * (n(LEVEL) - l(LEVEL) - one()));
-            let carried = [ACCT, VAL_A, TOMB_A, VAL_B, TOMB_B, SIGN, BUMP, LINK];
+            let carried = [ACCT, VAL_A, TOMB_A, VAL_B, TOMB_B, SIGN, BUMP, LINK]
+                .into_iter()
+                .chain([IS_JOB, JV_A, JV_B, ST_A, ST_B]);
             for c in carried.into_iter().chain(KEY..KEY + KEY_LIMBS).chain(AMT..AMT + 8) {
                 t.assert_zero(same.clone() * (n(c) - l(c)));
             }
@@ -149,7 +154,102 @@ impl<AB: AirBuilder<F = Felt>> Air<AB> for BatchAir {
 
         self.eval_lanes(b, lo, nx);
         self.eval_account(b, lo);
+        eval_key_tag(b, lo);
+        eval_rows(b, lo, nx);
+        eval_job(b, lo, nx);
     }
+}
+
+/// Every update: both lanes' first limb is the carried `KEY[0]`; a non-account update decodes
+/// it as `256·t + u` (bytes) with `t ≠ 1`, so only account updates touch account leaves, and
+/// `IS_JOB` is exactly `t = 3`.
+fn eval_key_tag<AB: AirBuilder<F = Felt>>(b: &mut AB, lo: &[AB::Var]) {
+    let l = |i: usize| -> AB::Expr { lo[i].into() };
+    let one = || AB::Expr::ONE;
+    let c = |v: u32| AB::Expr::from_u32(v);
+    let q = |i: usize| l(RQ + i);
+    let nf = || l(FIRST) - l(AF);
+    for (lane, act) in [(LANE_A, ACT_A), (LANE_B, ACT_B)] {
+        b.assert_zero(nf() * l(act) * (l(lane) - l(KEY)));
+    }
+    let (t, u) = (q(rq::KEY_BYTES), q(rq::KEY_BYTES + 2));
+    b.assert_zero(nf() * (q(rq::KEY_BYTES + 1) - t.clone() * c(256)));
+    b.assert_zero(nf() * (q(rq::KEY_BYTES + 3) - u.clone() * c(256)));
+    b.assert_zero(nf() * (l(KEY) - t.clone() * c(256) - u));
+    b.assert_zero(nf() * ((t.clone() - one()) * l(TINV) - one()));
+    b.assert_zero(nf() * (t.clone() - c(job::TAG)) * l(IS_JOB));
+    b.assert_zero(nf() * ((t - c(job::TAG)) * l(JINV) + l(IS_JOB) - one()));
+    b.assert_zero(l(ACCT) * l(IS_JOB));
+    b.assert_zero((one() - l(IS_UPD)) * l(IS_JOB));
+}
+
+/// The row counter `SC` and the markers of [`MARKED_ROWS`].
+fn eval_rows<AB: AirBuilder<F = Felt>>(b: &mut AB, lo: &[AB::Var], nx: &[AB::Var]) {
+    let l = |i: usize| -> AB::Expr { lo[i].into() };
+    let n = |i: usize| -> AB::Expr { nx[i].into() };
+    let one = || AB::Expr::ONE;
+    b.assert_zero(l(FIRST) * l(SC));
+    for (k, row) in MARKED_ROWS.into_iter().enumerate() {
+        let d = l(SC) - AB::Expr::from_usize(row);
+        b.assert_zero(l(MARK + k) * d.clone());
+        b.assert_zero(l(IS_UPD) * (d * l(MARK_INV + k) + l(MARK + k) - one()));
+    }
+    let same = l(IS_UPD) - l(LAST);
+    b.when_transition().assert_zero(same * (n(SC) - l(SC) - one()));
+}
+
+/// Job leaves: the status decoded from the status limb of each lane, an allowed transition,
+/// a settle that changes nothing but the status, and an attest with a nonzero attestation.
+fn eval_job<AB: AirBuilder<F = Felt>>(b: &mut AB, lo: &[AB::Var], nx: &[AB::Var]) {
+    let l = |i: usize| -> AB::Expr { lo[i].into() };
+    let n = |i: usize| -> AB::Expr { nx[i].into() };
+    let one = || AB::Expr::ONE;
+    let c = |v: u32| AB::Expr::from_u32(v);
+    let q = |i: usize| l(RQ + i);
+    b.assert_eq(l(JM9), l(IS_JOB) * l(MARK));
+    b.assert_eq(l(JF), l(IS_JOB) * l(FIRST));
+    let lanes = [(LANE_A, ACT_A, JV_A, ST_A, 0), (LANE_B, ACT_B, JV_B, ST_B, 4)];
+    for (lane, act, jv, st, o) in lanes {
+        // On the status row the queue holds `h, 256h, s, 256s` and the limb is `256h + s`.
+        b.assert_zero(l(JM9) * (q(o + 1) - q(o) * c(256)));
+        b.assert_zero(l(JM9) * (q(o + 3) - q(o + 2) * c(256)));
+        b.assert_zero(l(JM9) * l(act) * (l(lane) - q(o) * c(256) - q(o + 2)));
+        b.assert_zero(l(JM9) * l(act) * (q(o + 2) - l(st)));
+        b.assert_zero(l(JM9) * (l(act) - l(jv)));
+        b.assert_zero(l(IS_JOB) * (one() - l(jv)) * (l(st) - c(NO_STATUS)));
+        b.assert_zero(l(JF) * l(jv) * (l(lane + 9) - c(job::LEAF_LIMBS)));
+    }
+    // Exactly one allowed transition.
+    let sel = |f: fn(&(u32, u32)) -> u32| {
+        JOB_TRANSITIONS
+            .iter()
+            .enumerate()
+            .fold(AB::Expr::ZERO, |acc, (k, t)| acc + l(JT + k) * c(f(t)))
+    };
+    let count = (0..JOB_TRANSITIONS.len()).fold(AB::Expr::ZERO, |acc, k| acc + l(JT + k));
+    b.assert_eq(count, l(IS_JOB));
+    b.assert_zero(l(IS_JOB) * (l(ST_A) - sel(|t| t.0)));
+    b.assert_zero(l(IS_JOB) * (l(ST_B) - sel(|t| t.1)));
+    // Settle: every absorbed limb but the status byte is unchanged.
+    let settle = || l(JT + JT_SETTLE);
+    b.assert_eq(l(NS), settle() * l(SP) * (one() - l(MARK)));
+    b.assert_zero(l(NS) * (l(LANE_A) - l(LANE_B)));
+    for j in 1..8 {
+        b.assert_zero(settle() * l(SP) * (l(LANE_A + j) - l(LANE_B + j)));
+    }
+    b.assert_zero(l(JM9) * settle() * (q(0) - q(4)));
+    // Attest: the sum of the 16 attestation limbs (each < 2^16 in an honest leaf) is nonzero.
+    let att = job::ATTESTATION_LIMB % 8;
+    let tail = job::ATTESTATION_LIMBS - (8 - att) - 8;
+    let m13 = || l(IS_JOB) * l(MARK + 1);
+    let first: AB::Expr = (att..8).fold(AB::Expr::ZERO, |acc, j| acc + l(LANE_B + j));
+    b.assert_zero(m13() * (l(ASUM) - first));
+    b.assert_eq(l(PA), l(JT + JT_ATTEST) * l(MARK + 2));
+    let mut t = b.when_transition();
+    let mid: AB::Expr = (0..8).fold(AB::Expr::ZERO, |acc, j| acc + n(LANE_B + j));
+    t.assert_zero(m13() * (n(ASUM) - l(ASUM) - mid));
+    let total: AB::Expr = (0..tail).fold(l(ASUM), |acc, j| acc + n(LANE_B + j));
+    t.assert_zero(l(PA) * (total * l(AINV) - one()));
 }
 
 impl BatchAir {

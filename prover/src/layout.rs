@@ -74,13 +74,81 @@ pub const BITS: usize = RQ + RQ_LEN;
 pub const CARRY: usize = BITS + 32;
 /// Nonce carries `k1..k3` (k0 = 0, k4 = BUMP).
 pub const NCARRY: usize = CARRY + 7;
+/// Non-account updates: inverse of `tag − 1`, so the key is not an account key.
+pub const TINV: usize = NCARRY + 3;
+/// Non-account updates: inverse of `tag − 3` (anything on a job update).
+pub const JINV: usize = TINV + 1;
+/// The update rewrites a job leaf (key tag 3); carried through the update.
+pub const IS_JOB: usize = JINV + 1;
+/// Row index inside the update (0 on its first row).
+pub const SC: usize = IS_JOB + 1;
+/// Row markers: `M[k]` is 1 exactly on row [`MARKED_ROWS`]`[k]` of an update.
+pub const MARK: usize = SC + 1;
+/// Inverses of `SC − MARKED_ROWS[k]` (0 on the marked row).
+pub const MARK_INV: usize = MARK + MARKED_ROWS.len();
+/// `IS_JOB · MARK[0]` (the job's status row), committed to keep degree 3.
+pub const JM9: usize = MARK_INV + MARKED_ROWS.len();
+/// `IS_JOB · FIRST`.
+pub const JF: usize = JM9 + 1;
+/// Lane A holds a job value (it still absorbs on the status row); carried.
+pub const JV_A: usize = JF + 1;
+/// Lane B holds a job value; carried.
+pub const JV_B: usize = JV_A + 1;
+/// Old job status byte ([`NO_STATUS`] without a job value); carried.
+pub const ST_A: usize = JV_B + 1;
+/// New job status byte; carried.
+pub const ST_B: usize = ST_A + 1;
+/// One selector per allowed job status transition ([`JOB_TRANSITIONS`]).
+pub const JT: usize = ST_B + 1;
+/// `JT[settle] · SP · (1 − MARK[0])`: sponge inputs that a settle must leave unchanged.
+pub const NS: usize = JT + JOB_TRANSITIONS.len();
+/// Running sum of the new leaf's attestation limbs (rows 13 and 14 of a job update).
+pub const ASUM: usize = NS + 1;
+/// Inverse of the attestation limb sum (an attest's row 14).
+pub const AINV: usize = ASUM + 1;
+/// `JT[attest] · MARK[2]`.
+pub const PA: usize = AINV + 1;
 /// Total width.
-pub const WIDTH: usize = NCARRY + 3;
+pub const WIDTH: usize = PA + 1;
+
+/// Rows of an update that carry a marker: the job status row and the attestation rows.
+pub const MARKED_ROWS: [usize; 3] =
+    [job::STATUS_LIMB / 8, job::ATTESTATION_LIMB / 8, job::ATTESTATION_LIMB / 8 + 1];
+
+/// Job leaf positions (limb indices into `limbs(key) ‖ limbs(value)` of a `Job` leaf).
+pub mod job {
+    /// Key tag of job leaves.
+    pub const TAG: u32 = 3;
+    /// Limbs of a job leaf (5 key limbs, 126 value limbs).
+    pub const LEAF_LIMBS: u32 = 131;
+    /// The limb whose low byte is the status (its high byte ends the client address).
+    pub const STATUS_LIMB: usize = 72;
+    /// First of the 16 attestation limbs.
+    pub const ATTESTATION_LIMB: usize = 107;
+    /// Number of attestation limbs.
+    pub const ATTESTATION_LIMBS: usize = 16;
+    /// Where the queue holds the status decomposition on the status row (`H, 256H, S, 256S`
+    /// for lane A then lane B), as indices on the update's first row.
+    pub const RQ_STATUS: usize = 2 * (STATUS_LIMB / 8);
+}
+
+/// Status of a lane without a job value (empty slot, tombstone or a short leaf).
+pub const NO_STATUS: u32 = 7;
+/// The job status transitions a job update may make, `(old, new)`: post, assign, cancel,
+/// accept, cancel/time out, stream, attest, time out, settle, slash.
+pub const JOB_TRANSITIONS: [(u32, u32); 10] =
+    [(NO_STATUS, 0), (0, 1), (0, 5), (1, 2), (1, 5), (2, 2), (2, 3), (2, 5), (3, 4), (3, 5)];
+/// Index of `Running → Attested` in [`JOB_TRANSITIONS`].
+pub const JT_ATTEST: usize = 6;
+/// Index of `Attested → Settled` in [`JOB_TRANSITIONS`].
+pub const JT_SETTLE: usize = 8;
 
 /// Positions inside the range-check queue as seen on an update's first row.
 pub mod rq {
     /// Amount limbs 0..8.
     pub const AMT: usize = 0;
+    /// Non-account updates: the key's tag byte `t`, `256·t`, its next byte `u`, `256·u`.
+    pub const KEY_BYTES: usize = 0;
     /// `256 · (key[0] − 256)`: with the next entry, shows the key's tag byte is 1.
     pub const TAG_SCALED: usize = 8;
     /// `key[0] − 256`.

@@ -9,7 +9,7 @@ use ctm_core::codec::Codec;
 use ctm_core::hash::{DIGEST_ELEMS, Digest, Felt, WIDTH as PW, bytes_to_limbs};
 use ctm_core::state::{Account, StateKey};
 use ctm_core::tree::Leaf;
-use p3_field::{PrimeCharacteristicRing, PrimeField32};
+use p3_field::{Field, PrimeCharacteristicRing, PrimeField32};
 use p3_matrix::dense::RowMajorMatrix;
 use p3_maybe_rayon::prelude::*;
 
@@ -35,6 +35,12 @@ pub enum TraceError {
     /// The intermediate roots do not chain.
     #[error("update {0}: old root does not match the previous root")]
     RootChain(usize),
+    /// A non-account update of an account leaf, or a key without a tag byte.
+    #[error("update {0}: an account leaf or a malformed key outside an account update")]
+    Key(usize),
+    /// A job update the AIR refuses (status transition, attestation, settle).
+    #[error("update {0}: job leaf update not allowed ({1})")]
+    Job(usize, &'static str),
     /// A root in the public inputs is not 8 canonical field elements.
     #[error("public state root is not canonical")]
     BadPublicRoot,
@@ -135,6 +141,128 @@ fn account_row(
     }))
 }
 
+/// Key-tag and job values of a non-account update.
+struct KeyRow {
+    key0: u32,
+    tinv: Felt,
+    jinv: Felt,
+    job: Option<JobRow>,
+}
+
+/// Job values: per lane whether it holds a job value, its status limb, the transition.
+struct JobRow {
+    jv: [bool; 2],
+    limb: [u32; 2],
+    sel: Option<usize>,
+    fill_sel: Option<usize>,
+    att_sum: Felt,
+}
+
+fn inverse_or_zero(x: Felt) -> Felt {
+    x.try_inverse().unwrap_or(Felt::ZERO)
+}
+
+fn key_row(i: usize, lanes: [&Lane; 2], strict: bool) -> Result<KeyRow, TraceError> {
+    let key0 = lanes.iter().find_map(|l| l.limbs.first()).map_or(0, |f| f.as_canonical_u32());
+    let tag = key0 >> 8;
+    if strict
+        && (tag == 1
+            || key0 > 0xffff
+            || lanes.iter().any(|l| l.limbs.first().is_some_and(|f| f.as_canonical_u32() != key0)))
+    {
+        return Err(TraceError::Key(i));
+    }
+    let t = Felt::from_u32(tag);
+    let job = (tag == job::TAG).then(|| job_row(lanes));
+    if let Some(j) = job.as_ref().filter(|_| strict) {
+        job_checks(i, lanes, j)?;
+    }
+    Ok(KeyRow {
+        key0,
+        tinv: inverse_or_zero(t - Felt::ONE),
+        jinv: inverse_or_zero(t - Felt::from_u32(job::TAG)),
+        job,
+    })
+}
+
+fn job_row(lanes: [&Lane; 2]) -> JobRow {
+    let jv = lanes.map(|l| l.chunks > job::STATUS_LIMB / 8);
+    let limb = lanes.map(|l| l.limbs.get(job::STATUS_LIMB).map_or(0, |f| f.as_canonical_u32()));
+    let st = |k: usize| if jv[k] { limb[k] & 0xff } else { NO_STATUS };
+    let sel = JOB_TRANSITIONS.iter().position(|t| *t == (st(0), st(1)));
+    // Unchecked traces (tests) pick a transition from the right old status when none fits, as a
+    // cheating prover would, so that only the new status can be at fault.
+    let fill_sel = sel.or_else(|| JOB_TRANSITIONS.iter().position(|t| t.0 == st(0)));
+    let att = job::ATTESTATION_LIMB..job::ATTESTATION_LIMB + job::ATTESTATION_LIMBS;
+    let att_sum = lanes[1].limbs.get(att).map_or(Felt::ZERO, |a| a.iter().copied().sum());
+    JobRow { jv, limb, sel, fill_sel, att_sum }
+}
+
+fn job_checks(i: usize, lanes: [&Lane; 2], j: &JobRow) -> Result<(), TraceError> {
+    let bad = |why| Err(TraceError::Job(i, why));
+    if j.jv.iter().zip(&lanes).any(|(v, l)| *v && l.limbs.len() != job::LEAF_LIMBS as usize) {
+        return bad("not a job value");
+    }
+    match j.sel {
+        None => bad("status transition"),
+        Some(JT_ATTEST) if j.att_sum == Felt::ZERO => bad("zero attestation"),
+        Some(JT_SETTLE) => {
+            let (a, b) = (&lanes[0].limbs, &lanes[1].limbs);
+            let same = (0..a.len()).all(|k| k == job::STATUS_LIMB || a[k] == b[k])
+                && j.limb[0] >> 8 == j.limb[1] >> 8;
+            if same { Ok(()) } else { bad("a settle changes more than the status") }
+        }
+        Some(_) => Ok(()),
+    }
+}
+
+/// Writes the key-tag, row-marker and job columns of row `r` of a non-account update.
+fn fill_key_row(row: &mut [Felt], r: usize, is_path: bool, k: &KeyRow, b: &Lane) {
+    row[KEY] = Felt::from_u32(k.key0);
+    row[TINV] = k.tinv;
+    row[JINV] = k.jinv;
+    let Some(j) = &k.job else { return };
+    set_bool(row, IS_JOB, true);
+    set_bool(row, JF, r == 0);
+    set_bool(row, JM9, r == MARKED_ROWS[0]);
+    set_bool(row, JV_A, j.jv[0]);
+    set_bool(row, JV_B, j.jv[1]);
+    for (col, k) in [(ST_A, 0), (ST_B, 1)] {
+        row[col] = Felt::from_u32(if j.jv[k] { j.limb[k] & 0xff } else { NO_STATUS });
+    }
+    if let Some(sel) = j.fill_sel {
+        row[JT + sel] = Felt::ONE;
+        set_bool(row, NS, sel == JT_SETTLE && !is_path && r != MARKED_ROWS[0]);
+        set_bool(row, PA, sel == JT_ATTEST && r == MARKED_ROWS[2]);
+    }
+    let limbs = |from: usize, to: usize| -> Felt {
+        b.limbs.get(from..to).map_or(Felt::ZERO, |x| x.iter().copied().sum())
+    };
+    let a0 = job::ATTESTATION_LIMB;
+    let row13 = limbs(a0, 8 * MARKED_ROWS[1] + 8);
+    if r == MARKED_ROWS[1] {
+        row[ASUM] = row13;
+    } else if r == MARKED_ROWS[2] {
+        row[ASUM] = row13 + limbs(8 * MARKED_ROWS[2], 8 * MARKED_ROWS[2] + 8);
+        row[AINV] = inverse_or_zero(j.att_sum);
+    }
+}
+
+/// The queue entries of a non-account update: key bytes, and a job's status decomposition.
+fn key_queue(k: &KeyRow) -> Vec<u32> {
+    let mut rq = vec![0; RQ_LEN];
+    let (t, u) = (k.key0 >> 8, k.key0 & 0xff);
+    rq[rq::KEY_BYTES..rq::KEY_BYTES + 4].copy_from_slice(&[t, 256 * t, u, 256 * u]);
+    if let Some(j) = &k.job {
+        for lane in 0..2 {
+            let (h, s) = (j.limb[lane] >> 8, j.limb[lane] & 0xff);
+            let at = job::RQ_STATUS + 4 * lane;
+            rq[at..at + 4].copy_from_slice(&[h, 256 * h, s, 256 * s]);
+        }
+    }
+    rq
+}
+
 fn set_bool(row: &mut [Felt], col: usize, v: bool) {
     row[col] = Felt::from_bool(v);
 }
@@ -152,10 +280,18 @@ fn fill_update(
     }
     let (a, b) = (lane(&u.old), lane(&u.new));
     let acct = account_row(i, u, &a, &b, strict)?;
+    let keyed = match acct {
+        Some(_) => None,
+        None => Some(key_row(i, [&a, &b], strict)?),
+    };
     let sponge = if acct.is_some() { ACCOUNT_SPONGE_ROWS } else { a.chunks.max(b.chunks).max(1) };
     let mut prev = [[Felt::ZERO; PW]; 2];
     let mut dig = [[Felt::ZERO; DIGEST_ELEMS]; 2];
-    let mut rq: Vec<u32> = acct.as_ref().map_or(vec![0; RQ_LEN], |r| r.rq.clone());
+    let mut rq: Vec<u32> = match (&acct, &keyed) {
+        (Some(r), _) => r.rq.clone(),
+        (None, Some(k)) => key_queue(k),
+        (None, None) => vec![0; RQ_LEN],
+    };
     for (r, row) in rows.chunks_exact_mut(WIDTH).enumerate() {
         let is_path = r >= sponge;
         let level = r.wrapping_sub(sponge);
@@ -198,6 +334,14 @@ fn fill_update(
         set_bool(row, BIT, bit);
         row[LEVEL] = if is_path { Felt::from_usize(level) } else { Felt::ZERO };
         row[SIGN] = Felt::ONE;
+        row[SC] = Felt::from_usize(r);
+        for (k, at) in MARKED_ROWS.into_iter().enumerate() {
+            set_bool(row, MARK + k, r == at);
+            row[MARK_INV + k] = inverse_or_zero(Felt::from_usize(r) - Felt::from_usize(at));
+        }
+        if let Some(k) = &keyed {
+            fill_key_row(row, r, is_path, k, &b);
+        }
         if let Some(ar) = &acct {
             set_bool(row, ACCT, true);
             set_bool(row, AF, r == 0);

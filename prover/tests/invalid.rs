@@ -6,7 +6,7 @@ mod common;
 use alloy_primitives::{B256, keccak256};
 use common::*;
 use ctm_core::codec::Codec;
-use ctm_core::state::Account;
+use ctm_core::state::{Account, Job, JobStatus, StateKey};
 use ctm_core::{Op, OpError};
 use ctm_prover::public::{QueueEntry, Withdrawal, withdrawal_root};
 use ctm_prover::trace::{TraceError, generate_trace, generate_trace_unchecked};
@@ -32,8 +32,12 @@ fn set_account(w: &mut Witness, i: usize, balance: u128, nonce: u64, credit: boo
 }
 
 /// The faulty witness is refused by `generate_trace`, its unchecked trace violates the AIR, and
-/// a proof of that trace does not verify.
+/// a proof of that trace does not verify. The Merkle chain is recomputed first ([`rechain`]), so
+/// only the faulty contents can be what the AIR refuses.
 fn rejected_by_air(w: &Witness) {
+    let mut w = w.clone();
+    rechain(&mut w);
+    let w = &w;
     assert!(generate_trace(w).is_err(), "strict trace generation accepts the fault");
     let trace = generate_trace_unchecked(w).unwrap();
     let pv = w.public.to_field_elements();
@@ -207,9 +211,25 @@ fn running_job() -> Vec<Op> {
     ]
 }
 
+/// Index of the last update of job 0's leaf.
+fn last_job_update(w: &Witness) -> usize {
+    let key = StateKey::Job(0).to_bytes();
+    w.updates.iter().rposition(|u| u.new.as_ref().is_some_and(|l| l.key == key)).unwrap()
+}
+
+/// Rewrites the new job leaf of update `i`.
+fn set_job(w: &mut Witness, i: usize, f: impl FnOnce(&mut Job)) {
+    let leaf = w.updates[i].new.as_mut().unwrap();
+    let mut job = Job::from_bytes(&leaf.value).unwrap();
+    f(&mut job);
+    leaf.value = job.to_bytes();
+}
+
 /// A settle pays out only a job with a recorded attestation after its challenge window: without
-/// one, or too early, the witness generator refuses the batch (the op does not apply). The AIR
-/// does not constrain job leaves yet (docs/prover.md), so there is no tampered-trace half here.
+/// one, or too early, the witness generator refuses the batch (the op does not apply). In the
+/// AIR a job reaches `Settled` only from `Attested` with every other field unchanged, and
+/// `Attested` only from `Running` with a nonzero attestation: a trace that settles a running
+/// job, records a zero attestation, or swaps the attestation while settling is refused.
 #[test]
 fn settle_without_attestation() {
     let pre = world(16);
@@ -241,6 +261,58 @@ fn settle_without_attestation() {
     );
     // The honest order proves.
     let done = Block { timestamp: T0 + 100, ops: vec![Op::Settle { job: 0 }] };
-    let w = build(&[first, done]).unwrap();
+    let w = build(&[first.clone(), done]).unwrap();
     assert!(stark_accepts(w.depth, check(&w), &w.public.to_field_elements()));
+    let mut same = w.clone();
+    rechain(&mut same);
+    assert_eq!(same, w, "rechain changes an honest witness");
+    let settle = last_job_update(&w);
+    assert_eq!(
+        Job::from_bytes(&w.updates[settle].new.as_ref().unwrap().value).unwrap().status,
+        JobStatus::Settled
+    );
+    // Cheat: settle and pay out while swapping the recorded attestation.
+    let mut swapped = w.clone();
+    set_job(&mut swapped, settle, |j| j.attestation = B256::repeat_byte(9));
+    assert!(matches!(generate_trace(&swapped), Err(TraceError::Job(_, _))));
+    rejected_by_air(&swapped);
+    // Cheat: the attest update writes `Settled` straight from `Running` (no attestation).
+    let attested = build(&[first]).unwrap();
+    let attest = last_job_update(&attested);
+    for status in [JobStatus::Settled, JobStatus::Attested] {
+        let mut skip = attested.clone();
+        set_job(&mut skip, attest, |j| {
+            j.status = status;
+            j.attestation = B256::ZERO;
+        });
+        assert!(matches!(generate_trace(&skip), Err(TraceError::Job(_, _))));
+        rejected_by_air(&skip);
+    }
+}
+
+/// Only account updates may touch account leaves: a generic (unconstrained-value) update that
+/// rewrites an account's balance is refused, as is a job update with a status transition the
+/// ops cannot make.
+#[test]
+fn generic_update_of_an_account_or_a_forbidden_job_transition() {
+    let mut w = transfer(10);
+    w.updates[1].account = None;
+    w.updates[1].new.as_mut().unwrap().value = Account { balance: 5_000_000, nonce: 0 }.to_bytes();
+    w.updates[0].account.as_mut().unwrap().link = false;
+    assert!(matches!(generate_trace(&w), Err(TraceError::Key(1))));
+    rejected_by_air(&w);
+    // A running job reopened (Running → Open) by its accept update.
+    let pre = world(16);
+    let (w, _) = build_witness(
+        &pre,
+        &rules(),
+        &[Block { timestamp: T0, ops: running_job() }],
+        &BatchContext::default(),
+    )
+    .unwrap();
+    let accept = last_job_update(&w);
+    let mut reopened = w.clone();
+    set_job(&mut reopened, accept, |j| j.status = JobStatus::Open);
+    assert!(matches!(generate_trace(&reopened), Err(TraceError::Job(_, "status transition"))));
+    rejected_by_air(&reopened);
 }

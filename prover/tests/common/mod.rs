@@ -73,6 +73,33 @@ pub fn listing(owner: Address, price: u128) -> Op {
     }
 }
 
+/// Recomputes every update's siblings and the public new root after leaves were rewritten (as a
+/// cheating prover would), so that the Merkle chain stays consistent and only the rewritten
+/// contents can be at fault. A subtree that no earlier update touched keeps its witness value.
+pub fn rechain(w: &mut Witness) {
+    use ctm_core::hash::compress;
+    use ctm_core::tree::leaf_digest;
+    use std::collections::HashMap;
+    let mut nodes: HashMap<(usize, u64), ctm_core::Digest> = HashMap::new();
+    let mut root = ctm_core::Digest::ZERO;
+    for u in &mut w.updates {
+        for (level, sib) in u.siblings.iter_mut().enumerate() {
+            if let Some(d) = nodes.get(&(level, (u.slot >> level) ^ 1)) {
+                *sib = *d;
+            }
+        }
+        let mut acc = u.new.as_ref().map_or(ctm_core::Digest::ZERO, leaf_digest);
+        for (level, sib) in u.siblings.iter().enumerate() {
+            let at = u.slot >> level;
+            nodes.insert((level, at), acc);
+            nodes.insert((level, at ^ 1), *sib);
+            acc = if at & 1 == 0 { compress(&acc, sib) } else { compress(sib, &acc) };
+        }
+        root = acc;
+    }
+    w.public.new_state_root = root.to_bytes32();
+}
+
 /// The trace satisfies every constraint (panics otherwise).
 pub fn check(w: &Witness) -> RowMajorMatrix<KoalaBear> {
     let trace = generate_trace(w).unwrap();
