@@ -162,6 +162,21 @@ fn inverse_or_zero(x: Felt) -> Felt {
     x.try_inverse().unwrap_or(Felt::ZERO)
 }
 
+/// `1 / (r − at)` (0 when `r = at`) for the marker columns, from a table for short updates.
+fn marker_inverse(r: usize, at: usize) -> Felt {
+    const ROWS: usize = 128;
+    static TABLE: std::sync::OnceLock<Vec<Felt>> = std::sync::OnceLock::new();
+    let table = TABLE.get_or_init(|| {
+        (0..2 * ROWS)
+            .map(|d| inverse_or_zero(Felt::from_usize(d) - Felt::from_usize(ROWS)))
+            .collect()
+    });
+    table
+        .get(r + ROWS - at)
+        .copied()
+        .unwrap_or_else(|| inverse_or_zero(Felt::from_usize(r) - Felt::from_usize(at)))
+}
+
 fn key_row(i: usize, lanes: [&Lane; 2], strict: bool) -> Result<KeyRow, TraceError> {
     let key0 = lanes.iter().find_map(|l| l.limbs.first()).map_or(0, |f| f.as_canonical_u32());
     let tag = key0 >> 8;
@@ -337,7 +352,7 @@ fn fill_update(
         row[SC] = Felt::from_usize(r);
         for (k, at) in MARKED_ROWS.into_iter().enumerate() {
             set_bool(row, MARK + k, r == at);
-            row[MARK_INV + k] = inverse_or_zero(Felt::from_usize(r) - Felt::from_usize(at));
+            row[MARK_INV + k] = marker_inverse(r, at);
         }
         if let Some(k) = &keyed {
             fill_key_row(row, r, is_path, k, &b);
