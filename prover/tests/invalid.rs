@@ -276,6 +276,12 @@ fn settle_without_attestation() {
     set_job(&mut swapped, settle, |j| j.attestation = B256::repeat_byte(9));
     assert!(matches!(generate_trace(&swapped), Err(TraceError::Job(_, _))));
     rejected_by_air(&swapped);
+    // Cheat: settle at another price, changing only byte 11 of the price (2^32): the one limb
+    // that changes is the first of its sponge row, so only the row-start equality catches it.
+    let mut repriced = w.clone();
+    set_job(&mut repriced, settle, |j| j.price += 1 << 32);
+    assert!(matches!(generate_trace(&repriced), Err(TraceError::Job(_, _))));
+    rejected_by_air(&repriced);
     // Cheat: the attest update writes `Settled` straight from `Running` (no attestation).
     let attested = build(&[first]).unwrap();
     let attest = last_job_update(&attested);
