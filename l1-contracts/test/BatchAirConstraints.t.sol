@@ -16,7 +16,7 @@ interface VmJsonBytes {
 contract BatchAirConstraintsTest is Test {
     uint256 internal constant P = 0x7f000001;
     /// @notice Gas budget of one evaluate() call at depth 32.
-    uint256 internal constant GAS_BUDGET = 1_500_000;
+    uint256 internal constant GAS_BUDGET = 1_700_000;
 
     VmJsonBytes internal constant vmJson = VmJsonBytes(address(vm));
     BatchAirConstraints internal evaluator;

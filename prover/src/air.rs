@@ -1,6 +1,7 @@
 //! `BatchAir`: the state-transition AIR of a batch (see [`crate::layout`] for the columns and
 //! `docs/prover.md` for the full constraint list and what is and is not constrained).
 
+use ctm_core::codec::Codec;
 use ctm_core::hash::Felt;
 use p3_air::{Air, AirBuilder, BaseAir, WindowAccess};
 use p3_field::PrimeCharacteristicRing;
@@ -13,13 +14,17 @@ use crate::public::{NUM_PUBLIC_VALUES, PV_NEW_ROOT, PV_PREV_ROOT};
 #[derive(Clone, Copy, Debug)]
 pub struct BatchAir {
     depth: usize,
+    /// The `Totals` key's home slot in 16-bit chunks, least significant first.
+    totals_slot: [u32; 4],
 }
 
 impl BatchAir {
     /// The AIR for a tree of `depth` levels; `None` if the depth is below [`MIN_DEPTH`] or above 62.
     pub fn new(depth: u8) -> Option<Self> {
         let d = usize::from(depth);
-        (MIN_DEPTH..=62).contains(&d).then_some(Self { depth: d })
+        let slot = ctm_core::tree::slot_of(&ctm_core::StateKey::Totals.to_bytes(), depth);
+        let totals_slot = std::array::from_fn(|k| ((slot >> (16 * k)) & 0xffff) as u32);
+        (MIN_DEPTH..=62).contains(&d).then_some(Self { depth: d, totals_slot })
     }
 
     /// The tree depth.
@@ -67,7 +72,7 @@ impl<AB: AirBuilder<F = Felt>> Air<AB> for BatchAir {
             .chain(CARRY..CARRY + 7)
             .chain(NCARRY..NCARRY + 3)
             .chain(BITS..BITS + 32)
-            .chain([IS_JOB, JV_A, JV_B])
+            .chain([IS_JOB, JV_A, JV_B, IS_TOT])
             .chain(MARK..MARK + MARKED_ROWS.len())
             .chain(JT..JT + JOB_TRANSITIONS.len())
         {
@@ -123,7 +128,7 @@ impl<AB: AirBuilder<F = Felt>> Air<AB> for BatchAir {
             t.assert_zero(l(PATH) * (one() - l(LAST)) * (n(LEVEL) - l(LEVEL) - one()));
             let carried = [ACCT, VAL_A, TOMB_A, VAL_B, TOMB_B, SIGN, BUMP, LINK]
                 .into_iter()
-                .chain([IS_JOB, JV_A, JV_B, ST_A, ST_B]);
+                .chain([IS_JOB, JV_A, JV_B, ST_A, ST_B, IS_TOT, ZA]);
             for c in carried.into_iter().chain(KEY..KEY + KEY_LIMBS).chain(AMT..AMT + 8) {
                 t.assert_zero(same.clone() * (n(c) - l(c)));
             }
@@ -157,6 +162,132 @@ impl<AB: AirBuilder<F = Felt>> Air<AB> for BatchAir {
         eval_key_tag(b, lo);
         eval_rows(b, lo, nx);
         eval_job(b, lo, nx);
+        eval_totals(b, lo, nx);
+        self.eval_totals_slot(b, lo, nx);
+    }
+}
+
+impl BatchAir {
+    /// The home slot of the `Totals` key, as the path bits of every `Totals` update must spell.
+    pub fn totals_slot(&self) -> u64 {
+        self.totals_slot.iter().rev().fold(0, |acc, c| (acc << 16) | u64::from(*c))
+    }
+
+    /// `Totals` updates sit at the key's home slot: the path bits, least significant first, are
+    /// matched against 16-bit chunks of the constant slot (a chunk halves on each path row and
+    /// the next one moves up every 16 levels), so there is only ever one `Totals` leaf.
+    fn eval_totals_slot<AB: AirBuilder<F = Felt>>(
+        &self,
+        b: &mut AB,
+        lo: &[AB::Var],
+        nx: &[AB::Var],
+    ) {
+        let l = |i: usize| -> AB::Expr { lo[i].into() };
+        let n = |i: usize| -> AB::Expr { nx[i].into() };
+        let one = || AB::Expr::ONE;
+        let tot = || l(IS_TOT);
+        b.assert_bool(l(W16));
+        b.assert_zero((l(CNT) - AB::Expr::from_u32(15)) * l(W16));
+        b.assert_zero(tot() * ((l(CNT) - AB::Expr::from_u32(15)) * l(W16_INV) + l(W16) - one()));
+        b.assert_eq(l(TG), tot() * (l(PATH) - l(LAST)));
+        b.assert_zero(tot() * l(SP) * l(CNT));
+        for (k, c) in self.totals_slot.into_iter().enumerate() {
+            b.assert_zero(l(TF) * (l(SLOTQ + k) - AB::Expr::from_u32(c)));
+        }
+        b.assert_zero(l(TG) * l(W16) * (l(SLOTQ) - l(BIT)));
+        b.assert_zero(tot() * l(LAST) * (l(SLOTQ) - l(BIT)));
+        for k in 1..4 {
+            b.assert_zero(tot() * l(LAST) * l(SLOTQ + k));
+        }
+        let mut t = b.when_transition();
+        t.assert_zero(tot() * l(SP) * n(CNT));
+        for k in 0..4 {
+            t.assert_zero(tot() * l(SP) * (n(SLOTQ + k) - l(SLOTQ + k)));
+        }
+        let keep = || l(TG) * (one() - l(W16));
+        t.assert_zero(keep() * (l(SLOTQ) - n(SLOTQ).double() - l(BIT)));
+        for k in 1..4 {
+            t.assert_zero(keep() * (n(SLOTQ + k) - l(SLOTQ + k)));
+        }
+        t.assert_zero(keep() * (n(CNT) - l(CNT) - one()));
+        let wrap = || l(TG) * l(W16);
+        t.assert_zero(wrap() * n(CNT));
+        for k in 0..3 {
+            t.assert_zero(wrap() * (n(SLOTQ + k) - l(SLOTQ + k + 1)));
+        }
+        t.assert_zero(wrap() * n(SLOTQ + 3));
+    }
+}
+
+/// `Totals` updates: both lanes are full `Totals` values (so no second `Totals` leaf can ever be
+/// created, and the batch's `Totals` updates form one chain), the new leaf's consumed-deposit
+/// and burned limbs are 16-bit, and the telescoped sums of `new − old` equal the public
+/// `queueCount` and `feesBurned`.
+fn eval_totals<AB: AirBuilder<F = Felt>>(b: &mut AB, lo: &[AB::Var], nx: &[AB::Var]) {
+    let l = |i: usize| -> AB::Expr { lo[i].into() };
+    let n = |i: usize| -> AB::Expr { nx[i].into() };
+    let one = || AB::Expr::ONE;
+    let q = |i: usize| l(RQ + i);
+    let nf = || l(FIRST) - l(AF);
+    b.assert_zero(nf() * l(KEY) * l(IS_TOT));
+    b.assert_zero(nf() * (l(KEY) * l(TOTINV) + l(IS_TOT) - one()));
+    b.assert_zero(l(ACCT) * l(IS_TOT));
+    b.assert_zero((one() - l(IS_UPD)) * l(IS_TOT));
+    b.assert_eq(l(TF), l(IS_TOT) * l(FIRST));
+    let (m3, m4) = (|| l(IS_TOT) * l(MARK + 3), || l(IS_TOT) * l(MARK + 4));
+    // Lane B is a full value (active through row 4); lane A too, or an empty slot (`ZA`) whose
+    // inputs on the rows read below are zero.
+    b.assert_bool(l(ZA));
+    b.assert_zero(l(ZA) * (one() - l(IS_TOT)));
+    b.assert_zero(l(ZA) * l(ACT_A));
+    for (lane, act, absent) in [(LANE_A, ACT_A, l(ZA)), (LANE_B, ACT_B, AB::Expr::ZERO)] {
+        b.assert_zero(l(TF) * (one() - l(act) - absent.clone()));
+        b.assert_zero(l(TF) * l(act) * (l(lane + 9) - AB::Expr::from_u32(totals::LEAF_LIMBS)));
+        b.assert_zero(m4() * (one() - l(act) - absent));
+    }
+    for j in 0..8 {
+        b.assert_zero(l(ZA) * (l(FIRST) + l(MARK + 3) + l(MARK + 4)) * l(LANE_A + j));
+    }
+    // Range checks of the new limbs through the queue (entry i is at q(i − 2r) on row r).
+    for j in 0..4 {
+        b.assert_zero(l(TF) * (q(totals::RQ_CONSUMED + j) - l(LANE_B + 1 + j)));
+    }
+    for j in 0..7 {
+        b.assert_zero(m3() * (q(totals::RQ_BURNED - 6 + j) - l(LANE_B + 1 + j)));
+    }
+    b.assert_zero(m4() * (q(totals::RQ_BURNED + 7 - 8) - l(LANE_B)));
+    // Running sums of new − old.
+    let diff = |j: usize| l(LANE_B + j) - l(LANE_A + j);
+    let mut t = b.when_transition();
+    for k in 0..DELTA_LIMBS {
+        let step = match k {
+            0..4 => l(TF) * diff(1 + k),
+            4..11 => m3() * diff(1 + k - 4),
+            _ => m4() * diff(0),
+        };
+        t.assert_zero(n(DELTA + k) - l(DELTA + k) - step);
+    }
+    let pv = b.public_values().to_vec();
+    let p = |i: usize| -> AB::Expr { pv[i].into() };
+    let mut f = b.when_first_row();
+    for k in 0..DELTA_LIMBS {
+        f.assert_zero(l(DELTA + k));
+    }
+    // end − start = public value, limb by limb with boolean carries and none out of the top.
+    let mut last = b.when_last_row();
+    let sums = [(0, 4, QCARRY, totals::PV_QUEUE_COUNT), (4, 8, BCARRY, totals::PV_FEES_BURNED)];
+    for (at, limbs, carries, word) in sums {
+        let c = |j: usize| if j == 0 || j == limbs { AB::Expr::ZERO } else { l(carries + j - 1) };
+        for j in 1..limbs {
+            last.assert_bool(l(carries + j - 1));
+        }
+        for i in 0..16 - limbs {
+            last.assert_zero(p(word + i));
+        }
+        for j in 0..limbs {
+            let rhs = p(word + 16 - limbs + j) + c(j + 1) - c(j) * AB::Expr::from_u32(1 << 16);
+            last.assert_eq(l(DELTA + at + j), rhs);
+        }
     }
 }
 
@@ -216,6 +347,7 @@ fn eval_job<AB: AirBuilder<F = Felt>>(b: &mut AB, lo: &[AB::Var], nx: &[AB::Var]
         b.assert_zero(l(JM9) * l(act) * (l(lane) - q(o) * c(256) - q(o + 2)));
         b.assert_zero(l(JM9) * l(act) * (q(o + 2) - l(st)));
         b.assert_zero(l(JM9) * (l(act) - l(jv)));
+        b.assert_zero(l(IS_JOB) * l(MARK + 5) * (l(act) - l(jv)));
         b.assert_zero(l(IS_JOB) * (one() - l(jv)) * (l(st) - c(NO_STATUS)));
         b.assert_zero(l(JF) * l(jv) * (l(lane + 9) - c(job::LEAF_LIMBS)));
     }

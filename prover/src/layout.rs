@@ -108,12 +108,66 @@ pub const ASUM: usize = NS + 1;
 pub const AINV: usize = ASUM + 1;
 /// `JT[attest] · MARK[2]`.
 pub const PA: usize = AINV + 1;
+/// The update rewrites the `Totals` leaf (`KEY[0] = 0`); carried.
+pub const IS_TOT: usize = PA + 1;
+/// Non-account updates: inverse of `KEY[0]` (anything on a `Totals` update).
+pub const TOTINV: usize = IS_TOT + 1;
+/// `IS_TOT · FIRST`.
+pub const TF: usize = TOTINV + 1;
+/// Running sums over the trace of `new − old` of the `Totals` limbs: deposits consumed (4 limbs)
+/// then burned (8 limbs), big-endian. They telescope to `end − start` of the batch.
+pub const DELTA: usize = TF + 1;
+/// Limbs in [`DELTA`].
+pub const DELTA_LIMBS: usize = 12;
+/// Last row: carries `c1..c7` of `burned_end = burned_start + feesBurned`.
+pub const BCARRY: usize = DELTA + DELTA_LIMBS;
+/// Last row: carries `c1..c3` of `consumed_end = consumed_start + queueCount`.
+pub const QCARRY: usize = BCARRY + 7;
+/// `Totals` updates: lane A is an empty slot (the leaf is created); carried.
+pub const ZA: usize = QCARRY + 3;
+/// `Totals` updates: path level modulo 16 (0 on sponge rows).
+pub const CNT: usize = ZA + 1;
+/// `Totals` updates: `CNT = 15`.
+pub const W16: usize = CNT + 1;
+/// Inverse of `CNT − 15`.
+pub const W16_INV: usize = W16 + 1;
+/// `IS_TOT · (PATH − LAST)`.
+pub const TG: usize = W16_INV + 1;
+/// `Totals` updates: the bits of the home slot still to be matched, 16 per entry, the current
+/// chunk first (it halves on each path row and shifts every 16 levels).
+pub const SLOTQ: usize = TG + 1;
 /// Total width.
-pub const WIDTH: usize = PA + 1;
+pub const WIDTH: usize = SLOTQ + 4;
 
-/// Rows of an update that carry a marker: the job status row and the attestation rows.
-pub const MARKED_ROWS: [usize; 3] =
-    [job::STATUS_LIMB / 8, job::ATTESTATION_LIMB / 8, job::ATTESTATION_LIMB / 8 + 1];
+/// Rows of an update that carry a marker: the job status row, the attestation rows, the
+/// `Totals` burned rows and the last row of a job value.
+pub const MARKED_ROWS: [usize; 6] = [
+    job::STATUS_LIMB / 8,
+    job::ATTESTATION_LIMB / 8,
+    job::ATTESTATION_LIMB / 8 + 1,
+    totals::BURNED_LIMB / 8,
+    totals::BURNED_LIMB / 8 + 1,
+    (job::LEAF_LIMBS as usize).div_ceil(8) - 1,
+];
+
+/// `Totals` leaf positions (limb indices into `limbs(key) ‖ limbs(value)`, key = one limb 0).
+pub mod totals {
+    /// Limbs of the `Totals` leaf (1 key limb, 52 value limbs).
+    pub const LEAF_LIMBS: u32 = 53;
+    /// First of the 4 limbs of `deposits_consumed` (row 0, positions 1..5).
+    pub const CONSUMED_LIMB: usize = 1;
+    /// First of the 8 limbs of `burned` (row 3, positions 1..8, and row 4, position 0).
+    pub const BURNED_LIMB: usize = 25;
+    /// Queue entries (indices on the first row) range-checking the new leaf's consumed limbs,
+    /// burned limbs 0..7 (bound on row 3) and burned limb 7 (bound on row 4).
+    pub const RQ_CONSUMED: usize = 4;
+    /// See [`RQ_CONSUMED`].
+    pub const RQ_BURNED: usize = 8;
+    /// Public word of `queueCount` and of `feesBurned` (16 limbs each).
+    pub const PV_QUEUE_COUNT: usize = 6 * 16;
+    /// See [`PV_QUEUE_COUNT`].
+    pub const PV_FEES_BURNED: usize = 10 * 16;
+}
 
 /// Job leaf positions (limb indices into `limbs(key) ‖ limbs(value)` of a `Job` leaf).
 pub mod job {

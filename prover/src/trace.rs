@@ -41,6 +41,10 @@ pub enum TraceError {
     /// A job update the AIR refuses (status transition, attestation, settle).
     #[error("update {0}: job leaf update not allowed ({1})")]
     Job(usize, &'static str),
+    /// A `Totals` update that does not rewrite a full `Totals` value, or a batch whose `Totals`
+    /// changes disagree with the public `queueCount` / `feesBurned`.
+    #[error("update {0}: totals ({1})")]
+    Totals(usize, &'static str),
     /// A root in the public inputs is not 8 canonical field elements.
     #[error("public state root is not canonical")]
     BadPublicRoot,
@@ -144,6 +148,8 @@ fn account_row(
 /// Key-tag and job values of a non-account update.
 struct KeyRow {
     key0: u32,
+    /// A `Totals` update: the new leaf's consumed and burned limbs.
+    totals: Option<Vec<u32>>,
     tinv: Felt,
     jinv: Felt,
     job: Option<JobRow>,
@@ -177,7 +183,12 @@ fn marker_inverse(r: usize, at: usize) -> Felt {
         .unwrap_or_else(|| inverse_or_zero(Felt::from_usize(r) - Felt::from_usize(at)))
 }
 
-fn key_row(i: usize, lanes: [&Lane; 2], strict: bool) -> Result<KeyRow, TraceError> {
+fn key_row(
+    i: usize,
+    lanes: [&Lane; 2],
+    (slot, totals_slot): (u64, u64),
+    strict: bool,
+) -> Result<KeyRow, TraceError> {
     let key0 = lanes.iter().find_map(|l| l.limbs.first()).map_or(0, |f| f.as_canonical_u32());
     let tag = key0 >> 8;
     if strict
@@ -187,13 +198,28 @@ fn key_row(i: usize, lanes: [&Lane; 2], strict: bool) -> Result<KeyRow, TraceErr
     {
         return Err(TraceError::Key(i));
     }
+    let full = |l: &Lane| l.limbs.len() == totals::LEAF_LIMBS as usize;
+    let old_ok = full(lanes[0]) || lanes[0].limbs.is_empty();
+    if strict && key0 == 0 && (!old_ok || !full(lanes[1])) {
+        return Err(TraceError::Totals(i, "a Totals update writes a full value over one or none"));
+    }
+    if strict && key0 == 0 && slot != totals_slot {
+        return Err(TraceError::Totals(i, "Totals is not at its home slot"));
+    }
     let t = Felt::from_u32(tag);
     let job = (tag == job::TAG).then(|| job_row(lanes));
     if let Some(j) = job.as_ref().filter(|_| strict) {
         job_checks(i, lanes, j)?;
     }
+    let new = &lanes[1].limbs;
+    let totals_new = |j: usize| new.get(j).map_or(0, |f| f.as_canonical_u32());
     Ok(KeyRow {
         key0,
+        totals: (key0 == 0).then(|| {
+            let c = totals::CONSUMED_LIMB;
+            let b = totals::BURNED_LIMB;
+            (c..c + 4).chain(b..b + 8).map(totals_new).collect()
+        }),
         tinv: inverse_or_zero(t - Felt::ONE),
         jinv: inverse_or_zero(t - Felt::from_u32(job::TAG)),
         job,
@@ -236,6 +262,11 @@ fn fill_key_row(row: &mut [Felt], r: usize, is_path: bool, k: &KeyRow, b: &Lane)
     row[KEY] = Felt::from_u32(k.key0);
     row[TINV] = k.tinv;
     row[JINV] = k.jinv;
+    row[TOTINV] = inverse_or_zero(Felt::from_u32(k.key0));
+    if k.totals.is_some() {
+        set_bool(row, IS_TOT, true);
+        set_bool(row, TF, r == 0);
+    }
     let Some(j) = &k.job else { return };
     set_bool(row, IS_JOB, true);
     set_bool(row, JF, r == 0);
@@ -263,11 +294,33 @@ fn fill_key_row(row: &mut [Felt], r: usize, is_path: bool, k: &KeyRow, b: &Lane)
     }
 }
 
+/// The home-slot columns of a `Totals` update's row (`level`: the path level, `None` on sponge
+/// rows): the counter, its wrap marker and the chunks of the slot still to be matched.
+fn fill_totals_slot(row: &mut [Felt], level: Option<usize>, created: bool, slot: u64) {
+    set_bool(row, ZA, created);
+    let lvl = level.unwrap_or(0);
+    let cnt = if level.is_some() { lvl % 16 } else { 0 };
+    row[CNT] = Felt::from_usize(cnt);
+    set_bool(row, W16, cnt == 15);
+    row[W16_INV] = inverse_or_zero(Felt::from_usize(cnt) - Felt::from_u32(15));
+    row[TG] = Felt::from_bool(level.is_some() && row[LAST] != Felt::ONE);
+    let chunk = lvl / 16;
+    for k in 0..4 {
+        let c = (slot >> (16 * (chunk + k)).min(63)) & 0xffff;
+        let c = if 16 * (chunk + k) >= 64 { 0 } else { c };
+        row[SLOTQ + k] = Felt::from_u64(if k == 0 { c >> (lvl % 16) } else { c });
+    }
+}
+
 /// The queue entries of a non-account update: key bytes, and a job's status decomposition.
 fn key_queue(k: &KeyRow) -> Vec<u32> {
     let mut rq = vec![0; RQ_LEN];
     let (t, u) = (k.key0 >> 8, k.key0 & 0xff);
     rq[rq::KEY_BYTES..rq::KEY_BYTES + 4].copy_from_slice(&[t, 256 * t, u, 256 * u]);
+    if let Some(t) = &k.totals {
+        rq[totals::RQ_CONSUMED..totals::RQ_CONSUMED + 4].copy_from_slice(&t[..4]);
+        rq[totals::RQ_BURNED..totals::RQ_BURNED + 8].copy_from_slice(&t[4..]);
+    }
     if let Some(j) = &k.job {
         for lane in 0..2 {
             let (h, s) = (j.limb[lane] >> 8, j.limb[lane] & 0xff);
@@ -286,7 +339,7 @@ fn set_bool(row: &mut [Felt], col: usize, v: bool) {
 fn fill_update(
     i: usize,
     u: &LeafUpdate,
-    depth: usize,
+    (depth, totals_slot): (usize, u64),
     rows: &mut [Felt],
     strict: bool,
 ) -> Result<(), TraceError> {
@@ -297,7 +350,7 @@ fn fill_update(
     let acct = account_row(i, u, &a, &b, strict)?;
     let keyed = match acct {
         Some(_) => None,
-        None => Some(key_row(i, [&a, &b], strict)?),
+        None => Some(key_row(i, [&a, &b], (u.slot, totals_slot), strict)?),
     };
     let sponge = if acct.is_some() { ACCOUNT_SPONGE_ROWS } else { a.chunks.max(b.chunks).max(1) };
     let mut prev = [[Felt::ZERO; PW]; 2];
@@ -356,6 +409,9 @@ fn fill_update(
         }
         if let Some(k) = &keyed {
             fill_key_row(row, r, is_path, k, &b);
+            if k.totals.is_some() {
+                fill_totals_slot(row, is_path.then_some(level), a.limbs.is_empty(), totals_slot);
+            }
         }
         if let Some(ar) = &acct {
             set_bool(row, ACCT, true);
@@ -440,7 +496,10 @@ fn build(w: &Witness, strict: bool) -> Result<RowMajorMatrix<Felt>, TraceError> 
         rest = tail;
     }
     let pad_start = height * WIDTH - rest.len();
-    blocks.into_par_iter().try_for_each(|(i, u, rows)| fill_update(i, u, depth, rows, strict))?;
+    let totals_slot = crate::air::BatchAir::new(w.depth).map_or(0, |a| a.totals_slot());
+    blocks
+        .into_par_iter()
+        .try_for_each(|(i, u, rows)| fill_update(i, u, (depth, totals_slot), rows, strict))?;
     // Padding: valid permutations of zero, sign 1.
     let mut pad = Felt::zero_vec(WIDTH);
     let _ = poseidon2::fill(&mut pad[LANE_A..LANE_A + poseidon2::PERM_COLS], [Felt::ZERO; PW]);
@@ -476,5 +535,56 @@ fn build(w: &Witness, strict: bool) -> Result<RowMajorMatrix<Felt>, TraceError> 
     for row in values[pad_start..].chunks_exact_mut(WIDTH) {
         row[ROOT..ROOT + 8].copy_from_slice(&root);
     }
+    fill_totals_sums(&mut values, w, strict)?;
     Ok(RowMajorMatrix::new(values, WIDTH))
+}
+
+/// The running `Totals` sums (as the AIR adds them, row by row) and the last row's carries
+/// against the public `queueCount` and `feesBurned`.
+fn fill_totals_sums(values: &mut [Felt], w: &Witness, strict: bool) -> Result<(), TraceError> {
+    let mut sums = [Felt::ZERO; DELTA_LIMBS];
+    let one = Felt::ONE;
+    for row in values.chunks_exact_mut(WIDTH) {
+        row[DELTA..DELTA + DELTA_LIMBS].copy_from_slice(&sums);
+        if row[IS_TOT] != one {
+            continue;
+        }
+        let diff = |j: usize| row[LANE_B + j] - row[LANE_A + j];
+        if row[FIRST] == one {
+            (0..4).for_each(|k| sums[k] += diff(1 + k));
+        }
+        if row[MARK + 3] == one {
+            (0..7).for_each(|k| sums[4 + k] += diff(1 + k));
+        }
+        if row[MARK + 4] == one {
+            sums[11] += diff(0);
+        }
+    }
+    let public = w.public.to_field_elements();
+    let last = values.len() - WIDTH;
+    let parts = [(0, 4, QCARRY, totals::PV_QUEUE_COUNT), (4, 8, BCARRY, totals::PV_FEES_BURNED)];
+    for (at, limbs, carries, word) in parts {
+        // Signed limb differences end − start, then carries from the least significant limb.
+        let signed = |f: Felt| {
+            let v = i64::from(f.as_canonical_u32());
+            if v > i64::from(Felt::ORDER_U32 / 2) { v - i64::from(Felt::ORDER_U32) } else { v }
+        };
+        let mut carry = 0i64;
+        for j in (0..limbs).rev() {
+            let f = i64::from(public[word + 16 - limbs + j].as_canonical_u32());
+            let next = f + carry - signed(sums[at + j]);
+            carry = next >> 16;
+            if strict && (next & 0xffff != 0 || !(0..=1).contains(&carry)) {
+                return Err(TraceError::Totals(w.updates.len(), "public value mismatch"));
+            }
+            if j > 0 {
+                values[last + carries + j - 1] = Felt::from_u32(carry as u32 & 1);
+            }
+        }
+        let high_zero = public[word..word + 16 - limbs].iter().all(|v| *v == Felt::ZERO);
+        if strict && (carry != 0 || !high_zero) {
+            return Err(TraceError::Totals(w.updates.len(), "public value mismatch"));
+        }
+    }
+    Ok(())
 }

@@ -81,6 +81,73 @@ fn wrong_nonce() {
     rejected_by_air(&w);
 }
 
+/// `feesBurned` and `queueCount` are bound by the AIR to the batch's change of the `Totals` leaf
+/// (its `burned` and `deposits_consumed`): a proof for any other value cannot be made.
+#[test]
+fn fees_burned_and_queue_count_are_bound_to_totals() {
+    let fee = Op::Fee { payer: actor(0), nonce: 0, burned: 70_000, tip: 1, beneficiary: actor(4) };
+    let entry = QueueEntry {
+        index: 0,
+        kind: 0,
+        l1_sender: actor(8),
+        l2_target: actor(2),
+        amount: 70,
+        data_hash: B256::ZERO,
+        timestamp: 5,
+    };
+    let deposit = Op::Deposit { queue_index: 0, to: actor(2), amount: 70 };
+    let ctx = BatchContext { queue: vec![entry], ..Default::default() };
+    let honest = witness(vec![deposit, fee], &ctx).unwrap();
+    assert_eq!((honest.public.fees_burned, honest.public.queue_count), (70_000, 1));
+    let trace = check(&honest);
+    assert!(stark_accepts(16, trace.clone(), &honest.public.to_field_elements()));
+    let cheats: [fn(&mut Witness); 5] = [
+        |w| w.public.fees_burned += 1,
+        |w| w.public.fees_burned -= 1,
+        |w| w.public.fees_burned += 1 << 64,
+        |w| w.public.queue_count = 0,
+        |w| w.public.queue_count = 2,
+    ];
+    for cheat in cheats {
+        let mut w = honest.clone();
+        cheat(&mut w);
+        assert!(matches!(generate_trace(&w), Err(TraceError::Totals(_, _))));
+        let pv = w.public.to_field_elements();
+        let unchecked = generate_trace_unchecked(&w).unwrap();
+        assert!(violates(&w, unchecked.clone(), pv.clone()), "the AIR accepts the public value");
+        assert!(!stark_accepts(16, unchecked, &pv), "a proof with the public value verifies");
+    }
+}
+
+/// The first deposit creates the `Totals` leaf, which the AIR accepts only at the key's home
+/// slot: the same creation moved to a neighbouring empty slot is refused.
+#[test]
+fn totals_is_created_only_at_its_home_slot() {
+    let entry = QueueEntry {
+        index: 0,
+        kind: 0,
+        l1_sender: actor(8),
+        l2_target: actor(2),
+        amount: 70,
+        data_hash: B256::ZERO,
+        timestamp: 5,
+    };
+    let ctx = BatchContext { queue: vec![entry], ..Default::default() };
+    let empty = ctm_core::StateTree::in_memory(16).unwrap();
+    let ops = vec![Op::Deposit { queue_index: 0, to: actor(2), amount: 70 }];
+    let (honest, _) =
+        build_witness(&empty, &rules(), &[Block { timestamp: T0, ops }], &ctx).unwrap();
+    let totals = StateKey::Totals.to_bytes();
+    let at = honest.updates.iter().position(|u| u.new.as_ref().unwrap().key == totals).unwrap();
+    assert!(honest.updates[at].old.is_none(), "the deposit creates Totals");
+    assert!(stark_accepts(16, check(&honest), &honest.public.to_field_elements()));
+    let mut moved = honest.clone();
+    moved.updates[at].slot ^= 1;
+    rechain(&mut moved);
+    assert!(matches!(generate_trace(&moved), Err(TraceError::Totals(_, _))));
+    rejected_by_air(&moved);
+}
+
 #[test]
 fn wrong_old_root() {
     let honest = transfer(10);
@@ -196,7 +263,9 @@ fn deposits_must_match_the_l1_queue() {
     assert!(witness(zero.clone(), &refused).is_ok());
     let message =
         BatchContext { queue: vec![QueueEntry { kind: 1, ..entry(0, 0) }], ..Default::default() };
-    assert!(witness(zero, &message).is_ok());
+    let w = witness(zero, &message).unwrap();
+    assert_eq!(w.public.queue_count, 1);
+    check(&w);
     assert!(matches!(witness(ops, &message), Err(WitnessError::Queue(_))));
 }
 

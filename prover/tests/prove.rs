@@ -103,7 +103,7 @@ fn keccak_words_are_not_constrained_by_the_air() {
     let wl = bench::transfers(2, 4, 1).unwrap();
     let (mut w, _) = build_witness(&wl.tree, &wl.rules, &wl.blocks, &wl.ctx).unwrap();
     w.public.batch_data_hash = alloy_primitives::B256::repeat_byte(0xee);
-    w.public.fees_burned = 12345;
+    w.public.withdrawal_root = alloy_primitives::B256::repeat_byte(0xdd);
     let fri = FriConfig::default();
     let cfg = evm_config(&fri);
     let proof = prove(&cfg, &fri, &w, |_| {}).unwrap();
