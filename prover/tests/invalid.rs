@@ -31,6 +31,19 @@ fn set_account(w: &mut Witness, i: usize, balance: u128, nonce: u64, credit: boo
     d.amount = amount;
 }
 
+/// An L1 deposit queue entry crediting `actor(2)`.
+fn deposit_entry(index: u64, amount: u128) -> QueueEntry {
+    QueueEntry {
+        index,
+        kind: 0,
+        l1_sender: actor(8),
+        l2_target: actor(2),
+        amount,
+        data_hash: B256::ZERO,
+        timestamp: 5,
+    }
+}
+
 /// The faulty witness is refused by `generate_trace`, its unchecked trace violates the AIR, and
 /// a proof of that trace does not verify. The Merkle chain is recomputed first ([`rechain`]), so
 /// only the faulty contents can be what the AIR refuses.
@@ -86,15 +99,7 @@ fn wrong_nonce() {
 #[test]
 fn fees_burned_and_queue_count_are_bound_to_totals() {
     let fee = Op::Fee { payer: actor(0), nonce: 0, burned: 70_000, tip: 1, beneficiary: actor(4) };
-    let entry = QueueEntry {
-        index: 0,
-        kind: 0,
-        l1_sender: actor(8),
-        l2_target: actor(2),
-        amount: 70,
-        data_hash: B256::ZERO,
-        timestamp: 5,
-    };
+    let entry = deposit_entry(0, 70);
     let deposit = Op::Deposit { queue_index: 0, to: actor(2), amount: 70 };
     let ctx = BatchContext { queue: vec![entry], ..Default::default() };
     let honest = witness(vec![deposit, fee], &ctx).unwrap();
@@ -123,15 +128,7 @@ fn fees_burned_and_queue_count_are_bound_to_totals() {
 /// slot: the same creation moved to a neighbouring empty slot is refused.
 #[test]
 fn totals_is_created_only_at_its_home_slot() {
-    let entry = QueueEntry {
-        index: 0,
-        kind: 0,
-        l1_sender: actor(8),
-        l2_target: actor(2),
-        amount: 70,
-        data_hash: B256::ZERO,
-        timestamp: 5,
-    };
+    let entry = deposit_entry(0, 70);
     let ctx = BatchContext { queue: vec![entry], ..Default::default() };
     let empty = ctm_core::StateTree::in_memory(16).unwrap();
     let ops = vec![Op::Deposit { queue_index: 0, to: actor(2), amount: 70 }];
@@ -226,15 +223,7 @@ fn withdrawal_not_in_the_root() {
 
 #[test]
 fn deposits_must_match_the_l1_queue() {
-    let entry = |index, amount| QueueEntry {
-        index,
-        kind: 0,
-        l1_sender: actor(8),
-        l2_target: actor(2),
-        amount,
-        data_hash: B256::ZERO,
-        timestamp: 5,
-    };
+    let entry = deposit_entry;
     let ops = vec![Op::Deposit { queue_index: 0, to: actor(2), amount: 70 }];
     let ok = BatchContext { queue: vec![entry(0, 70)], ..Default::default() };
     let w = witness(ops.clone(), &ok).unwrap();
