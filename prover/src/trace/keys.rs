@@ -16,6 +16,7 @@ pub(super) struct KeyRow {
     pub(super) totals: Option<Vec<u32>>,
     tinv: Felt,
     jinv: Felt,
+    totinv: Felt,
     job: Option<JobRow>,
 }
 
@@ -86,6 +87,7 @@ pub(super) fn key_row(
         }),
         tinv: inverse_or_zero(t - Felt::ONE),
         jinv: inverse_or_zero(t - Felt::from_u32(job::TAG)),
+        totinv: inverse_or_zero(Felt::from_u32(key0)),
         job,
     })
 }
@@ -126,7 +128,7 @@ pub(super) fn fill_key_row(row: &mut [Felt], r: usize, is_path: bool, k: &KeyRow
     row[KEY] = Felt::from_u32(k.key0);
     row[TINV] = k.tinv;
     row[JINV] = k.jinv;
-    row[TOTINV] = inverse_or_zero(Felt::from_u32(k.key0));
+    row[TOTINV] = k.totinv;
     if k.totals.is_some() {
         set_bool(row, IS_TOT, true);
         set_bool(row, TF, r == 0);
