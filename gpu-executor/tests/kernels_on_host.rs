@@ -1,33 +1,20 @@
 //! Checks the CUDA kernel *source* without a GPU: the kernels are compiled as plain C++ on the
-//! host (a few macros stand in for the CUDA keywords, a loop for the grid), driven step by step
-//! like `backend::cuda`, and must give the CPU reference's weights bit for bit. Skips when no
+//! host (`ctm_testkit::cuda_host`: macros stand in for the CUDA keywords, a loop for the grid),
+//! driven step by step like `backend::cuda`, and must give the CPU reference's weights bit for bit. Skips when no
 //! C++ compiler is installed. (`gpu_*` tests check the real device.)
 
 mod common;
 
 use std::fmt::Write as _;
-use std::process::Command;
 
-use common::temp_dir;
 use ctm_gpu_executor::backend::kernels::source;
 use ctm_gpu_executor::bench::workload;
 use ctm_gpu_executor::prep::Schedule;
 use ctm_gpu_executor::{BackendKind, Job, ModelKind, Weights};
-
-const PRELUDE: &str = r#"
-#include <cstdio>
-#include <vector>
-#define __global__
-#define __device__
-#define __constant__ static
-#define __forceinline__ inline
-struct Dim3 { int x; };
-static Dim3 blockIdx, blockDim = {1}, threadIdx = {0};
-"#;
+use ctm_testkit::cuda_host;
 
 /// Reads the job from stdin, runs the steps with the kernels, prints the final weights.
 const DRIVER: &str = r#"
-#define LAUNCH(n, call) for (int t_ = 0; t_ < (n); t_++) { blockIdx.x = t_; call; }
 static long long rd() { long long v; if (scanf("%lld", &v) != 1) throw 1; return v; }
 int main() {
     int nd = rd(); std::vector<int> d(nd); for (auto& v : d) v = rd();
@@ -57,24 +44,7 @@ int main() {
 }
 "#;
 
-fn compiler() -> Option<&'static str> {
-    ["c++", "g++", "clang++"]
-        .into_iter()
-        .find(|c| Command::new(c).arg("--version").output().is_ok_and(|o| o.status.success()))
-}
-
 fn check(job: &Job, steps: u64, tag: &str) {
-    let Some(cxx) = compiler() else {
-        eprintln!("no C++ compiler: skipping the host run of the CUDA kernels");
-        return;
-    };
-    let dir = temp_dir(&format!("kernels-{tag}"));
-    let src = dir.join("kernels.cpp");
-    std::fs::write(&src, format!("{PRELUDE}{}{DRIVER}", source())).unwrap();
-    let bin = dir.join("kernels");
-    let out = Command::new(cxx).arg("-O2").arg("-o").arg(&bin).arg(&src).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-
     let init = Weights::init(&job.spec);
     let t = &job.data.train;
     let mut input = String::new();
@@ -91,19 +61,16 @@ fn check(job: &Job, steps: u64, tag: &str) {
         let e = sched.epoch_of(s);
         sched.epoch_order(e).iter().for_each(|v| write!(input, "{v} ").unwrap());
     }
-    let input_path = dir.join("input.txt");
-    std::fs::write(&input_path, input).unwrap();
-    let out = Command::new(&bin).stdin(std::fs::File::open(&input_path).unwrap()).output().unwrap();
-    assert!(out.status.success());
-    let got: Vec<i32> =
-        String::from_utf8(out.stdout).unwrap().lines().map(|l| l.parse().unwrap()).collect();
+    let Some(out) = cuda_host::run(&format!("exec-{tag}"), &source(), DRIVER, &input) else {
+        return;
+    };
+    let got: Vec<i32> = out.lines().map(|l| l.parse().unwrap()).collect();
 
     let mut cpu = init.clone();
     job.run_steps(BackendKind::Cpu, &mut cpu, 0, steps).unwrap();
     let want: Vec<i32> = cpu.layers.iter().flatten().copied().collect();
     assert_ne!(want, init.layers.concat(), "training changed nothing");
     assert!(got == want, "{tag}: kernel weights differ from the CPU reference");
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[test]

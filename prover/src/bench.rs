@@ -99,6 +99,8 @@ pub struct BenchRow {
     pub proof_json_bytes: usize,
     /// Conjectured security bits.
     pub security_bits: usize,
+    /// Where the LDEs ran: `cuda` or `cpu` ([`crate::gpu::ProverDft::backend`]).
+    pub dft: &'static str,
 }
 
 /// Builds, proves and verifies a batch of `transfers` transfers (among `transfers` accounts).
@@ -126,5 +128,6 @@ pub fn measure(transfers: usize, fri: &crate::FriConfig) -> crate::Result<BenchR
         verify_ms,
         proof_json_bytes: serde_json::to_vec(&proof)?.len(),
         security_bits: fri.conjectured_security_bits(),
+        dft: crate::gpu::ProverDft::auto().backend(),
     })
 }

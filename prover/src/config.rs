@@ -4,10 +4,10 @@
 //! the keccak `SerializingChallenger32`. The prover itself is generic over
 //! `StarkGenericConfig`; [`EvmConfig`] is the one the binary, benches and tests use.
 
+use crate::gpu::ProverDft;
 use ctm_core::hash::Felt;
 use p3_challenger::{HashChallenger, SerializingChallenger32};
 use p3_commit::ExtensionMmcs;
-use p3_dft::Radix2DitParallel;
 use p3_field::extension::BinomialExtensionField;
 use p3_fri::{FriParameters, TwoAdicFriPcs};
 use p3_keccak::Keccak256Hash;
@@ -106,14 +106,19 @@ type NodeCompress = CompressionFunctionFromHasher<Keccak256Hash, 2, 32>;
 pub type ValMmcs = MerkleTreeMmcs<Felt, u8, FieldHash, NodeCompress, 2, 32>;
 type ChallengeMmcs = ExtensionMmcs<Felt, Challenge, ValMmcs>;
 /// The FRI PCS.
-pub type EvmPcs = TwoAdicFriPcs<Felt, Radix2DitParallel<Felt>, ValMmcs, ChallengeMmcs>;
+pub type EvmPcs = TwoAdicFriPcs<Felt, ProverDft, ValMmcs, ChallengeMmcs>;
 /// The keccak-256 Fiat–Shamir challenger an EVM verifier replays.
 pub type EvmChallenger = SerializingChallenger32<Felt, HashChallenger<u8, Keccak256Hash, 32>>;
 /// The EVM-verifiable STARK configuration.
 pub type EvmConfig = StarkConfig<EvmPcs, Challenge, EvmChallenger>;
 
-/// Builds the [`EvmConfig`] for `fri`.
+/// Builds the [`EvmConfig`] for `fri`, its DFT on the GPU when one is usable ([`ProverDft::auto`]).
 pub fn evm_config(fri: &FriConfig) -> EvmConfig {
+    evm_config_with(fri, ProverDft::auto())
+}
+
+/// Builds the [`EvmConfig`] for `fri` with the given DFT (proofs are the same with either).
+pub fn evm_config_with(fri: &FriConfig, dft: ProverDft) -> EvmConfig {
     let mmcs = ValMmcs::new(FieldHash::new(Keccak256Hash), NodeCompress::new(Keccak256Hash), 0);
     let params = FriParameters {
         log_blowup: fri.log_blowup,
@@ -125,7 +130,7 @@ pub fn evm_config(fri: &FriConfig) -> EvmConfig {
         query_proof_of_work_bits: fri.pow_bits,
         mmcs: ChallengeMmcs::new(mmcs.clone()),
     };
-    let pcs = EvmPcs::new(Radix2DitParallel::default(), mmcs, params);
+    let pcs = EvmPcs::new(dft, mmcs, params);
     let challenger = EvmChallenger::from_hasher(vec![], Keccak256Hash);
     EvmConfig::new(pcs, challenger)
 }

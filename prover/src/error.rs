@@ -38,6 +38,9 @@ pub enum ProverError {
     /// (De)serialization failed.
     #[error("encoding: {0}")]
     Encoding(#[from] serde_json::Error),
+    /// A CUDA call of the GPU path failed (the work is then redone on the CPU).
+    #[error("gpu: {0}")]
+    Gpu(String),
 }
 
 /// Result alias of the crate.

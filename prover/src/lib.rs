@@ -26,6 +26,7 @@ pub mod config;
 pub mod constraint_program;
 mod error;
 pub mod evm;
+pub mod gpu;
 pub mod layout;
 pub mod node;
 pub mod poseidon2;

@@ -117,12 +117,23 @@ enum Cmd {
     },
 }
 
+/// `CTM_SPAN_TIMES=1` prints every tracing span's busy/idle time when it closes (Plonky3's
+/// phases: trace commitment, quotient, opening, FRI), for profiling the prover.
+fn span_events() -> tracing_subscriber::fmt::format::FmtSpan {
+    use tracing_subscriber::fmt::format::FmtSpan;
+    match std::env::var("CTM_SPAN_TIMES").as_deref() {
+        Ok("1") => FmtSpan::CLOSE,
+        _ => FmtSpan::NONE,
+    }
+}
+
 fn main() -> eyre::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .with_writer(std::io::stderr)
+        .with_span_events(span_events())
         .init();
     match Cli::parse().cmd {
         Cmd::Run(args) => run_node(args)?,
@@ -182,11 +193,12 @@ fn main() -> eyre::Result<()> {
             let fri = fri.config();
             if !json {
                 println!(
-                    "FRI log_blowup {} queries {} pow {} → {} conjectured bits",
+                    "FRI log_blowup {} queries {} pow {} → {} conjectured bits; LDEs on the {}",
                     fri.log_blowup,
                     fri.num_queries,
                     fri.pow_bits,
-                    fri.conjectured_security_bits()
+                    fri.conjectured_security_bits(),
+                    ctm_prover::gpu::ProverDft::auto().backend()
                 );
                 println!(
                     "| transfers | updates | rows | witness s | prove s | transfers/s | verify ms | proof KB (JSON) |"

@@ -2,6 +2,8 @@
 //! (killed on drop), the contracts deployed by `l1-contracts/script/Deploy.s.sol`, anvil's funded
 //! keys and typed L1 calls. Test support: failures panic with a message, as tests want.
 
+pub mod cuda_host;
+
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
