@@ -4,7 +4,7 @@
 //! the keccak `SerializingChallenger32`. The prover itself is generic over
 //! `StarkGenericConfig`; [`EvmConfig`] is the one the binary, benches and tests use.
 
-use crate::gpu::ProverDft;
+use crate::gpu::{ProverDft, ProverKeccak};
 use ctm_core::hash::Felt;
 use p3_challenger::{HashChallenger, SerializingChallenger32};
 use p3_commit::ExtensionMmcs;
@@ -100,7 +100,7 @@ impl FriConfig {
 
 /// Challenge field: the degree-4 binomial extension of KoalaBear (X^4 = 3).
 pub type Challenge = BinomialExtensionField<Felt, 4>;
-type FieldHash = SerializingHasher<Keccak256Hash>;
+type FieldHash = SerializingHasher<ProverKeccak>;
 type NodeCompress = CompressionFunctionFromHasher<Keccak256Hash, 2, 32>;
 /// Keccak-256 Merkle commitments to base-field matrices.
 pub type ValMmcs = MerkleTreeMmcs<Felt, u8, FieldHash, NodeCompress, 2, 32>;
@@ -112,14 +112,20 @@ pub type EvmChallenger = SerializingChallenger32<Felt, HashChallenger<u8, Keccak
 /// The EVM-verifiable STARK configuration.
 pub type EvmConfig = StarkConfig<EvmPcs, Challenge, EvmChallenger>;
 
-/// Builds the [`EvmConfig`] for `fri`, its DFT on the GPU when one is usable ([`ProverDft::auto`]).
+/// Builds the [`EvmConfig`] for `fri`: LDEs and Merkle leaf hashing on the GPU when one is
+/// usable ([`crate::gpu`]), on the CPU otherwise.
 pub fn evm_config(fri: &FriConfig) -> EvmConfig {
-    evm_config_with(fri, ProverDft::auto())
+    evm_config_with(fri, true)
 }
 
-/// Builds the [`EvmConfig`] for `fri` with the given DFT (proofs are the same with either).
-pub fn evm_config_with(fri: &FriConfig, dft: ProverDft) -> EvmConfig {
-    let mmcs = ValMmcs::new(FieldHash::new(Keccak256Hash), NodeCompress::new(Keccak256Hash), 0);
+/// Builds the [`EvmConfig`] for `fri`, on the CPU only unless `gpu` (proofs are the same).
+pub fn evm_config_with(fri: &FriConfig, gpu: bool) -> EvmConfig {
+    let (dft, leaves) = if gpu {
+        (ProverDft::auto(), ProverKeccak::auto())
+    } else {
+        (ProverDft::cpu(), ProverKeccak::cpu())
+    };
+    let mmcs = ValMmcs::new(FieldHash::new(leaves), NodeCompress::new(Keccak256Hash), 0);
     let params = FriParameters {
         log_blowup: fri.log_blowup,
         log_final_poly_len: fri.log_final_poly_len,

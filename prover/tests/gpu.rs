@@ -7,13 +7,15 @@
 
 use ctm_core::hash::{Felt, MODULUS};
 use ctm_prover::config::evm_config_with;
-use ctm_prover::gpu::ProverDft;
+use ctm_prover::gpu::{ProverDft, ProverKeccak};
 use ctm_prover::witness::build_witness;
 use ctm_prover::{FriConfig, bench, prove, verify};
 use p3_dft::{Radix2DitParallel, TwoAdicSubgroupDft};
 use p3_field::{Field, PrimeCharacteristicRing};
+use p3_keccak::Keccak256Hash;
 use p3_matrix::bitrev::BitReversibleMatrix;
 use p3_matrix::dense::RowMajorMatrix;
+use p3_symmetric::CryptographicHasher;
 use rand::rngs::SmallRng;
 use rand::{RngExt, SeedableRng};
 
@@ -59,14 +61,31 @@ fn gpu_transforms_equal_cpu() {
 }
 
 #[test]
+fn gpu_keccak_equals_cpu() {
+    if gpu().is_none() {
+        return;
+    }
+    let mut rng = SmallRng::seed_from_u64(2);
+    for (len, count) in [(1usize, 300usize), (136, 5000), (2148, 4096), (32, 1 << 16)] {
+        let msgs: Vec<u8> = (0..len * count).map(|_| rng.random()).collect();
+        let mut on_gpu = vec![[0u8; 32]; count];
+        ProverKeccak::auto().hash_many(&msgs, &mut on_gpu);
+        let want: Vec<[u8; 32]> = msgs.chunks(len).map(|m| Keccak256Hash.hash_slice(m)).collect();
+        assert!(on_gpu == want, "{count} messages of {len} bytes");
+    }
+}
+
+#[test]
 fn gpu_proof_equals_cpu_proof() {
-    let Some(gpu) = gpu() else { return };
+    if gpu().is_none() {
+        return;
+    }
     let fri = FriConfig::default();
     for n in [1, 300] {
         let wl = bench::transfers(n, n.max(2), 2).unwrap();
         let (w, _) = build_witness(&wl.tree, &wl.rules, &wl.blocks, &wl.ctx).unwrap();
-        let on_gpu = prove(&evm_config_with(&fri, gpu.clone()), &fri, &w, |_| {}).unwrap();
-        let cpu_cfg = evm_config_with(&fri, ProverDft::cpu());
+        let on_gpu = prove(&evm_config_with(&fri, true), &fri, &w, |_| {}).unwrap();
+        let cpu_cfg = evm_config_with(&fri, false);
         let on_cpu = prove(&cpu_cfg, &fri, &w, |_| {}).unwrap();
         let bytes = |p| serde_json::to_vec(p).unwrap();
         assert!(bytes(&on_gpu) == bytes(&on_cpu), "{n} transfers: GPU and CPU proofs differ");

@@ -3,7 +3,7 @@
 //! stages on the device and downloads the result; twiddles and row factors come from the host
 //! helpers of [`super`], so the device does exactly the arithmetic listed there.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use ctm_core::hash::Felt;
 use cudarc::driver::{
@@ -47,13 +47,13 @@ pub(crate) fn available() -> bool {
 }
 
 /// The process-wide GPU DFT: opened on first use unless `CTM_PROVER_GPU=0` or no device.
-pub(crate) fn shared() -> Option<Arc<GpuDft>> {
-    static GPU: OnceLock<Option<Arc<GpuDft>>> = OnceLock::new();
+pub(crate) fn shared() -> Option<Arc<Gpu>> {
+    static GPU: OnceLock<Option<Arc<Gpu>>> = OnceLock::new();
     GPU.get_or_init(|| {
         if std::env::var("CTM_PROVER_GPU").as_deref() == Ok("0") || !available() {
             return None;
         }
-        GpuDft::new()
+        Gpu::new()
             .inspect(|_| tracing::info!("prover DFT on the GPU (CUDA device 0)"))
             .inspect_err(|e| tracing::warn!(error = %e, "no GPU DFT; using the CPU"))
             .ok()
@@ -63,16 +63,19 @@ pub(crate) fn shared() -> Option<Arc<GpuDft>> {
 }
 
 /// NVRTC-compiled kernels on device 0's default stream.
-pub(crate) struct GpuDft {
+pub(crate) struct Gpu {
     stream: Arc<CudaStream>,
     dif: CudaFunction,
     bitrev: CudaFunction,
     scale: CudaFunction,
+    keccak: CudaFunction,
+    /// Rayon workers hash Merkle leaves concurrently; one batch at a time goes to the device.
+    hashing: Mutex<()>,
 }
 
-impl std::fmt::Debug for GpuDft {
+impl std::fmt::Debug for Gpu {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("GpuDft").finish_non_exhaustive()
+        f.debug_struct("Gpu").finish_non_exhaustive()
     }
 }
 
@@ -83,15 +86,22 @@ struct DevMat {
     width: usize,
 }
 
-impl GpuDft {
+impl Gpu {
     fn new() -> Result<Self> {
         let ctx = CudaContext::new(0).map_err(gpu_err)?;
         let stream = ctx.default_stream();
         let ptx = compile_ptx(source()).map_err(|e| ProverError::Gpu(format!("nvrtc: {e}")))?;
         let module = ctx.load_module(ptx).map_err(gpu_err)?;
         let f = |name: &str| module.load_function(name).map_err(gpu_err);
-        debug_assert_eq!(KERNELS[..3], ["dif_stage", "bitrev_rows", "scale_rows"]);
-        Ok(Self { dif: f(KERNELS[0])?, bitrev: f(KERNELS[1])?, scale: f(KERNELS[2])?, stream })
+        debug_assert_eq!(KERNELS, ["dif_stage", "bitrev_rows", "scale_rows", "keccak256_many"]);
+        Ok(Self {
+            dif: f(KERNELS[0])?,
+            bitrev: f(KERNELS[1])?,
+            scale: f(KERNELS[2])?,
+            keccak: f(KERNELS[3])?,
+            hashing: Mutex::new(()),
+            stream,
+        })
     }
 
     fn upload(&self, mat: &RowMajorMatrix<Felt>, rows: usize) -> Result<DevMat> {
@@ -212,5 +222,25 @@ impl GpuDft {
         drop(src);
         self.dif(&mut lde, false)?;
         self.download(&lde)
+    }
+
+    /// `out[i] = keccak256(input[i·len .. (i+1)·len])`, `len = input.len() / out.len()`.
+    pub(crate) fn keccak_many(&self, input: &[u8], out: &mut [[u8; 32]]) -> Result<()> {
+        if out.is_empty() || !input.len().is_multiple_of(out.len()) {
+            return Err(ProverError::Gpu("ragged keccak batch".into()));
+        }
+        let _one_at_a_time = self.hashing.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let (len, count) = ((input.len() / out.len()) as u64, out.len() as u64);
+        let msgs = self.stream.clone_htod(input).map_err(gpu_err)?;
+        let mut digests = self.stream.alloc_zeros::<u8>(out.len() * 32).map_err(gpu_err)?;
+        let mut l = self.stream.launch_builder(&self.keccak);
+        l.arg(&msgs).arg(&len).arg(&count).arg(&mut digests);
+        // SAFETY: matches `keccak256_many`; `msgs` holds `count·len` bytes, `digests` 32·count.
+        unsafe { l.launch(launch_cfg(count)?) }.map_err(gpu_err)?;
+        let bytes = self.stream.clone_dtoh(&digests).map_err(gpu_err)?;
+        for (d, b) in out.iter_mut().zip(bytes.chunks_exact(32)) {
+            d.copy_from_slice(b);
+        }
+        Ok(())
     }
 }
