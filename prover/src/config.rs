@@ -4,7 +4,7 @@
 //! the keccak `SerializingChallenger32`. The prover itself is generic over
 //! `StarkGenericConfig`; [`EvmConfig`] is the one the binary, benches and tests use.
 
-use crate::gpu::{ProverDft, ProverKeccak};
+use crate::gpu::{Backend, ProverDft, ProverKeccak};
 use ctm_core::hash::Felt;
 use p3_challenger::{HashChallenger, SerializingChallenger32};
 use p3_commit::ExtensionMmcs;
@@ -115,16 +115,12 @@ pub type EvmConfig = StarkConfig<EvmPcs, Challenge, EvmChallenger>;
 /// Builds the [`EvmConfig`] for `fri`: LDEs and Merkle leaf hashing on the GPU when one is
 /// usable ([`crate::gpu`]), on the CPU otherwise.
 pub fn evm_config(fri: &FriConfig) -> EvmConfig {
-    evm_config_with(fri, true)
+    evm_config_with(fri, Backend::Auto)
 }
 
-/// Builds the [`EvmConfig`] for `fri`, on the CPU only unless `gpu` (proofs are the same).
-pub fn evm_config_with(fri: &FriConfig, gpu: bool) -> EvmConfig {
-    let (dft, leaves) = if gpu {
-        (ProverDft::auto(), ProverKeccak::auto())
-    } else {
-        (ProverDft::cpu(), ProverKeccak::cpu())
-    };
+/// Builds the [`EvmConfig`] for `fri` on `backend` (the proofs are the same on every backend).
+pub fn evm_config_with(fri: &FriConfig, backend: Backend) -> EvmConfig {
+    let leaves = ProverKeccak::new(backend);
     let mmcs = ValMmcs::new(FieldHash::new(leaves), NodeCompress::new(Keccak256Hash), 0);
     let params = FriParameters {
         log_blowup: fri.log_blowup,
@@ -136,7 +132,7 @@ pub fn evm_config_with(fri: &FriConfig, gpu: bool) -> EvmConfig {
         query_proof_of_work_bits: fri.pow_bits,
         mmcs: ChallengeMmcs::new(mmcs.clone()),
     };
-    let pcs = EvmPcs::new(dft, mmcs, params);
+    let pcs = EvmPcs::new(ProverDft::new(backend), mmcs, params);
     let challenger = EvmChallenger::from_hasher(vec![], Keccak256Hash);
     EvmConfig::new(pcs, challenger)
 }

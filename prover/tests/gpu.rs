@@ -7,7 +7,7 @@
 
 use ctm_core::hash::{Felt, MODULUS};
 use ctm_prover::config::evm_config_with;
-use ctm_prover::gpu::{ProverDft, ProverKeccak};
+use ctm_prover::gpu::{Backend, ProverDft, ProverKeccak};
 use ctm_prover::witness::build_witness;
 use ctm_prover::{FriConfig, bench, prove, verify};
 use p3_dft::{Radix2DitParallel, TwoAdicSubgroupDft};
@@ -19,8 +19,9 @@ use p3_symmetric::CryptographicHasher;
 use rand::rngs::SmallRng;
 use rand::{RngExt, SeedableRng};
 
+/// The DFT on the strict GPU backend (a failed GPU call panics, never falls back to the CPU).
 fn gpu() -> Option<ProverDft> {
-    let dft = ProverDft::auto();
+    let dft = ProverDft::new(Backend::Strict);
     if dft.backend() == "cuda" {
         Some(dft)
     } else {
@@ -69,7 +70,7 @@ fn gpu_keccak_equals_cpu() {
     for (len, count) in [(1usize, 300usize), (136, 5000), (2148, 4096), (32, 1 << 16)] {
         let msgs: Vec<u8> = (0..len * count).map(|_| rng.random()).collect();
         let mut on_gpu = vec![[0u8; 32]; count];
-        ProverKeccak::auto().hash_many(&msgs, &mut on_gpu);
+        ProverKeccak::new(Backend::Strict).hash_many(&msgs, &mut on_gpu);
         let want: Vec<[u8; 32]> = msgs.chunks(len).map(|m| Keccak256Hash.hash_slice(m)).collect();
         assert!(on_gpu == want, "{count} messages of {len} bytes");
     }
@@ -84,8 +85,8 @@ fn gpu_proof_equals_cpu_proof() {
     for n in [1, 300] {
         let wl = bench::transfers(n, n.max(2), 2).unwrap();
         let (w, _) = build_witness(&wl.tree, &wl.rules, &wl.blocks, &wl.ctx).unwrap();
-        let on_gpu = prove(&evm_config_with(&fri, true), &fri, &w, |_| {}).unwrap();
-        let cpu_cfg = evm_config_with(&fri, false);
+        let on_gpu = prove(&evm_config_with(&fri, Backend::Strict), &fri, &w, |_| {}).unwrap();
+        let cpu_cfg = evm_config_with(&fri, Backend::Cpu);
         let on_cpu = prove(&cpu_cfg, &fri, &w, |_| {}).unwrap();
         let bytes = |p| serde_json::to_vec(p).unwrap();
         assert!(bytes(&on_gpu) == bytes(&on_cpu), "{n} transfers: GPU and CPU proofs differ");

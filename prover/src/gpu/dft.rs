@@ -11,38 +11,34 @@ use p3_matrix::dense::RowMajorMatrix;
 
 #[cfg(feature = "cuda")]
 use super::cuda;
+use super::{Backend, Device};
 
 /// The prover's DFT: CUDA when available (feature `cuda`), else Plonky3's parallel radix-2 DIT.
 #[derive(Clone, Debug, Default)]
 pub struct ProverDft {
     cpu: Radix2DitParallel<Felt>,
-    #[cfg(feature = "cuda")]
-    gpu: Option<std::sync::Arc<cuda::Gpu>>,
+    device: Device,
 }
 
 impl ProverDft {
-    /// The CPU DFT only.
-    pub fn cpu() -> Self {
-        Self::default()
+    /// The DFT on `backend`.
+    pub fn new(backend: Backend) -> Self {
+        Self { cpu: Radix2DitParallel::default(), device: Device::new(backend) }
     }
 
-    /// The GPU DFT if this build has it, a device is usable and `CTM_PROVER_GPU` is not `0`;
-    /// the CPU DFT otherwise. The device is opened once per process.
+    /// The CPU DFT only.
+    pub fn cpu() -> Self {
+        Self::new(Backend::Cpu)
+    }
+
+    /// [`Backend::Auto`].
     pub fn auto() -> Self {
-        Self {
-            cpu: Radix2DitParallel::default(),
-            #[cfg(feature = "cuda")]
-            gpu: cuda::shared(),
-        }
+        Self::new(Backend::Auto)
     }
 
     /// `"cuda"` or `"cpu"`: which backend computes the LDEs.
     pub fn backend(&self) -> &'static str {
-        #[cfg(feature = "cuda")]
-        if self.gpu.is_some() {
-            return "cuda";
-        }
-        "cpu"
+        self.device.name()
     }
 
     /// Runs `f` on the GPU for a matrix of at least [`GPU_MIN_ELEMENTS`] (smaller ones cost
@@ -54,15 +50,10 @@ impl ProverDft {
         what: &str,
         f: impl FnOnce(&cuda::Gpu) -> crate::Result<T>,
     ) -> Option<T> {
-        let gpu = self.gpu.as_ref()?;
         if mat.values.len() < GPU_MIN_ELEMENTS || mat.height() < 2 {
             return None;
         }
-        f(gpu)
-            .inspect_err(
-                |e| tracing::warn!(error = %e, "GPU {what} failed; computing it on the CPU"),
-            )
-            .ok()
+        self.device.run(what, f)
     }
 }
 

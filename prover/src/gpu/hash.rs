@@ -4,8 +4,7 @@
 use p3_keccak::Keccak256Hash;
 use p3_symmetric::CryptographicHasher;
 
-#[cfg(feature = "cuda")]
-use super::cuda;
+use super::{Backend, Device};
 
 /// Rows per `hash_many` call in `cuda` builds: Plonky3's `MerkleTreeMmcs` sizes its batches by
 /// the hasher's `LANES`, so a large value hands the device thousands of rows per call.
@@ -15,22 +14,14 @@ pub const GPU_HASH_ROWS: usize = 1 << 12;
 /// every Merkle commitment) runs on the GPU in `cuda` builds with a device.
 #[derive(Clone, Debug, Default)]
 pub struct ProverKeccak {
-    #[cfg(feature = "cuda")]
-    gpu: Option<std::sync::Arc<cuda::Gpu>>,
+    #[cfg_attr(not(feature = "cuda"), allow(dead_code))]
+    device: Device,
 }
 
 impl ProverKeccak {
-    /// On the CPU only.
-    pub fn cpu() -> Self {
-        Self::default()
-    }
-
-    /// On the GPU when this build has it and a device is usable ([`super::ProverDft::auto`]).
-    pub fn auto() -> Self {
-        Self {
-            #[cfg(feature = "cuda")]
-            gpu: cuda::shared(),
-        }
+    /// The hasher on `backend`.
+    pub fn new(backend: Backend) -> Self {
+        Self { device: Device::new(backend) }
     }
 }
 
@@ -57,11 +48,11 @@ impl CryptographicHasher<u8, [u8; 32]> for ProverKeccak {
 
     fn hash_many(&self, input: &[u8], out: &mut [[u8; 32]]) {
         #[cfg(feature = "cuda")]
-        if let Some(gpu) = self.gpu.as_ref().filter(|_| out.len() >= 256 && !input.is_empty()) {
-            match gpu.keccak_many(input, out) {
-                Ok(()) => return,
-                Err(e) => tracing::warn!(error = %e, "GPU keccak failed; hashing on the CPU"),
-            }
+        if out.len() >= 256
+            && !input.is_empty()
+            && self.device.run("keccak", |g| g.keccak_many(input, out)).is_some()
+        {
+            return;
         }
         Keccak256Hash.hash_many(input, out)
     }

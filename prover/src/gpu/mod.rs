@@ -66,3 +66,63 @@ pub fn dif_stages(log_n: usize) -> impl Iterator<Item = (u64, u64)> {
 pub fn inv_size(log_n: usize) -> Felt {
     Felt::ONE.div_2exp_u64(log_n as u64)
 }
+
+/// Where the prover's LDEs and Merkle leaf hashes run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Backend {
+    /// The CPU only.
+    Cpu,
+    /// The GPU when this build has `cuda`, a device is usable and `CTM_PROVER_GPU` is not `0`;
+    /// a failed GPU call is logged and redone on the CPU.
+    #[default]
+    Auto,
+    /// Like `Auto`, but a failed GPU call panics instead of falling back: for the `gpu_*`
+    /// tests, which must not pass on the CPU's result.
+    Strict,
+}
+
+/// The GPU handle shared by [`ProverDft`] and [`ProverKeccak`] (the device is opened once per
+/// process), or none.
+#[derive(Clone, Debug, Default)]
+struct Device {
+    #[cfg(feature = "cuda")]
+    gpu: Option<std::sync::Arc<cuda::Gpu>>,
+    #[cfg_attr(not(feature = "cuda"), allow(dead_code))]
+    strict: bool,
+}
+
+impl Device {
+    fn new(backend: Backend) -> Self {
+        match backend {
+            Backend::Cpu => Self::default(),
+            Backend::Auto | Backend::Strict => Self {
+                #[cfg(feature = "cuda")]
+                gpu: cuda::shared(),
+                strict: backend == Backend::Strict,
+            },
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        #[cfg(feature = "cuda")]
+        if self.gpu.is_some() {
+            return "cuda";
+        }
+        "cpu"
+    }
+
+    /// `f` on the GPU if there is one; `None` means "do it on the CPU" (no GPU, or it failed
+    /// and this is not [`Backend::Strict`]).
+    #[cfg(feature = "cuda")]
+    fn run<T>(&self, what: &str, f: impl FnOnce(&cuda::Gpu) -> crate::Result<T>) -> Option<T> {
+        let gpu = self.gpu.as_ref()?;
+        match f(gpu) {
+            Ok(v) => Some(v),
+            Err(e) if self.strict => panic!("GPU {what} failed (strict backend): {e}"),
+            Err(e) => {
+                tracing::warn!(error = %e, "GPU {what} failed; computing it on the CPU");
+                None
+            }
+        }
+    }
+}
