@@ -255,9 +255,12 @@ fn run_node(args: RunArgs) -> eyre::Result<()> {
 /// Draws a node event on the spinner.
 fn show(bar: &ProgressBar, e: &Event) {
     match e {
-        Event::Started { prover, share } => {
-            bar.println(format!("proving as {prover}, node {} of {}", share.index(), share.nodes()))
-        }
+        Event::Started { prover, share } => bar.println(format!(
+            "proving as {prover}, node {} of {}, LDEs on the {}",
+            share.index(),
+            share.nodes(),
+            ctm_prover::gpu::ProverDft::auto().backend()
+        )),
         Event::Heads(h) => {
             bar.set_message(format!("committed {} · finalized {}", h.committed, h.finalized))
         }
