@@ -1,14 +1,16 @@
 //! Checks the prover's CUDA kernel *source* without a GPU: compiled as C++ on the host
-//! (`ctm_testkit::cuda_host`), driven with the same stage schedule, twiddles and row factors as
-//! `gpu::cuda`, the LDE must equal Plonky3's `Radix2DitParallel` word for word and the keccak
-//! kernel must equal `Keccak256Hash` on messages around the sponge's rate. Skips when no C++
+//! (`ctm_testkit::cuda_host`) and driven through the same `gpu::plan` steps as `gpu::cuda`, every
+//! transform (DFT, inverse DFT, coset DFT, coset LDE) must equal Plonky3's `Radix2DitParallel`
+//! word for word, and the keccak kernel must equal `Keccak256Hash` on messages around the
+//! sponge's rate. Skips when no C++
 //! compiler is installed (`gpu_*` tests check the real device).
 
 use std::fmt::Write as _;
 
 use ctm_core::hash::{Felt, MODULUS};
 use ctm_prover::gpu::kernels::source;
-use ctm_prover::gpu::{dif_stages, inv_size, monty_words, row_factors, twiddles};
+use ctm_prover::gpu::monty_words;
+use ctm_prover::gpu::plan::{self, Order, Step, dif_stages, twiddles};
 use ctm_testkit::cuda_host;
 use p3_dft::{Radix2DitParallel, TwoAdicSubgroupDft};
 use p3_field::{Field, PrimeCharacteristicRing};
@@ -20,30 +22,37 @@ use p3_symmetric::CryptographicHasher;
 use rand::rngs::SmallRng;
 use rand::{RngExt, SeedableRng};
 
-/// Input: mode 0 = LDE (h w n, values, inverse twiddles, stages, factors, forward twiddles,
-/// stages), mode 1 = keccak (len count, bytes). Output: words / digest bytes, one per line.
+/// Input: mode 0 = a plan (h w steps, the matrix, then per step: 0 log_n inverse twiddles
+/// stages… | 1 log_n rows | 2 count factors…), mode 1 = keccak (len count, bytes). Output: the
+/// final buffer's words / the digest bytes, one per line.
 const DRIVER: &str = r#"
 static u64 rd() { u64 v; if (scanf("%llu", &v) != 1) throw 1; return v; }
 static std::vector<u32> rd_vec(u64 n) { std::vector<u32> v(n); for (auto& x : v) x = (u32)rd(); return v; }
-static void dif(std::vector<u32>& a, u64 width, u64 rows) {
-    std::vector<u32> tw = rd_vec(rows / 2);
-    u64 stages = rd();
-    for (u64 s = 0; s < stages; s++) {
-        u64 half = rd(), step = rd(), total = rows / 2 * width;
-        LAUNCH(total, dif_stage(a.data(), tw.data(), width, half, step, total));
-    }
-}
 int main() {
     if (rd() == 0) {
-        u64 h = rd(), w = rd(), n = rd(), log_h = 0;
-        while ((1ULL << log_h) < h) log_h++;
-        std::vector<u32> src = rd_vec(h * w), lde(n * w, 0);
-        dif(src, w, h);
-        LAUNCH(h * w, bitrev_rows(src.data(), lde.data(), w, (u32)log_h, h * w));
-        std::vector<u32> f = rd_vec(h);
-        LAUNCH(h * w, scale_rows(lde.data(), f.data(), w, h * w));
-        dif(lde, w, n);
-        for (u32 x : lde) printf("%u\n", x);
+        u64 h = rd(), w = rd(), steps = rd();
+        std::vector<u32> cur = rd_vec(h * w);
+        for (u64 s = 0; s < steps; s++) {
+            u64 kind = rd();
+            if (kind == 0) {
+                u64 log_n = rd(), n = 1ULL << log_n; rd();
+                std::vector<u32> tw = rd_vec(n / 2);
+                for (u64 k = 0; k < log_n; k++) {
+                    u64 half = rd(), step = rd(), total = n / 2 * w;
+                    LAUNCH(total, dif_stage(cur.data(), tw.data(), w, half, step, total));
+                }
+            } else if (kind == 1) {
+                u64 log_n = rd(), rows = rd(), total = (1ULL << log_n) * w;
+                std::vector<u32> next(rows * w, 0);
+                LAUNCH(total, bitrev_rows(cur.data(), next.data(), w, (u32)log_n, total));
+                cur = next;
+            } else {
+                u64 count = rd();
+                std::vector<u32> f = rd_vec(count);
+                LAUNCH(count * w, scale_rows(cur.data(), f.data(), w, count * w));
+            }
+        }
+        for (u32 x : cur) printf("%u\n", x);
     } else {
         u64 len = rd(), count = rd();
         std::vector<unsigned char> m(len * count), out(32 * count);
@@ -59,45 +68,78 @@ fn push_words(input: &mut String, v: &[Felt]) {
     monty_words(v).iter().for_each(|x| write!(input, "{x} ").unwrap());
 }
 
-fn push_dif(input: &mut String, log_n: usize, inverse: bool) {
-    push_words(input, &twiddles(log_n, inverse));
-    write!(input, "{} ", log_n).unwrap();
-    dif_stages(log_n).for_each(|(half, step)| write!(input, "{half} {step} ").unwrap());
-}
-
 fn parse(out: &str) -> Vec<u32> {
     out.lines().map(|l| l.parse().unwrap()).collect()
 }
 
-fn check_lde(rng: &mut SmallRng, log_h: usize, width: usize, added_bits: usize, shift: Felt) {
-    let h = 1usize << log_h;
-    let values: Vec<Felt> =
-        (0..h * width).map(|_| Felt::from_u32(rng.random_range(0..MODULUS))).collect();
-    let mat = RowMajorMatrix::new(values, width);
-    let mut input = format!("0 {h} {width} {} ", h << added_bits);
+/// Runs `steps` on `mat` with the host-compiled kernels; the final buffer's words.
+fn run_plan(tag: &str, mat: &RowMajorMatrix<Felt>, steps: &[Step]) -> Option<Vec<u32>> {
+    let mut input = format!("0 {} {} {} ", mat.height(), mat.width(), steps.len());
     push_words(&mut input, &mat.values);
-    push_dif(&mut input, log_h, true);
-    push_words(&mut input, &row_factors(h, shift, inv_size(log_h)));
-    push_dif(&mut input, log_h + added_bits, false);
-    let tag = format!("lde-{log_h}-{width}-{added_bits}");
-    let Some(out) = cuda_host::run(&tag, &source(), DRIVER, &input) else { return };
-    let want = Radix2DitParallel::default()
-        .coset_lde_batch(mat, added_bits, shift)
-        .bit_reverse_rows()
-        .to_row_major_matrix();
-    assert_eq!(want.height(), h << added_bits);
-    assert!(parse(&out) == monty_words(&want.values), "{tag}: kernel LDE differs from Plonky3's");
+    for step in steps {
+        match step {
+            Step::Dif { log_n, inverse } => {
+                write!(input, "0 {log_n} {} ", u8::from(*inverse)).unwrap();
+                push_words(&mut input, &twiddles(*log_n, *inverse));
+                dif_stages(*log_n).for_each(|(half, s)| write!(input, "{half} {s} ").unwrap());
+            }
+            Step::BitrevInto { log_n, rows } => write!(input, "1 {log_n} {rows} ").unwrap(),
+            Step::Scale(f) => {
+                write!(input, "2 {} ", f.len()).unwrap();
+                push_words(&mut input, f);
+            }
+        }
+    }
+    cuda_host::run(tag, &source(), DRIVER, &input).map(|out| parse(&out))
+}
+
+fn random(rng: &mut SmallRng, log_h: usize, width: usize) -> RowMajorMatrix<Felt> {
+    let v = (0..width << log_h).map(|_| Felt::from_u32(rng.random_range(0..MODULUS))).collect();
+    RowMajorMatrix::new(v, width)
+}
+
+/// The storage of Plonky3's result in the plan's order.
+fn storage(m: impl BitReversibleMatrix<Felt>, order: Order) -> Vec<Felt> {
+    match order {
+        Order::BitReversed => m.bit_reverse_rows().to_row_major_matrix().values,
+        Order::Natural => m.to_row_major_matrix().values,
+    }
+}
+
+fn check(tag: &str, mat: &RowMajorMatrix<Felt>, (steps, _): (Vec<Step>, Order), want: Vec<Felt>) {
+    let Some(got) = run_plan(tag, mat, &steps) else { return };
+    assert!(got == monty_words(&want), "{tag}: kernels differ from Plonky3");
 }
 
 #[test]
-fn lde_kernels_match_plonky3() {
+fn plans_match_plonky3() {
     let mut rng = SmallRng::seed_from_u64(7);
+    let cpu = Radix2DitParallel::<Felt>::default();
     let g = Felt::GENERATOR;
-    check_lde(&mut rng, 1, 3, 1, g);
-    check_lde(&mut rng, 4, 5, 0, Felt::ONE);
-    check_lde(&mut rng, 6, 7, 1, g);
-    check_lde(&mut rng, 8, 4, 3, g / Felt::new(5));
-    check_lde(&mut rng, 10, 2, 2, g.inverse());
+    for (log_h, width, bits, shift) in [
+        (1, 3, 1, g),
+        (4, 5, 0, Felt::ONE),
+        (6, 7, 1, g),
+        (8, 4, 3, g / Felt::from_u32(5)),
+        (10, 2, 2, g.inverse()),
+    ] {
+        let m = random(&mut rng, log_h, width);
+        let tag = format!("{log_h}-{width}");
+        let lde = plan::coset_lde(log_h, bits, shift);
+        let want = storage(cpu.coset_lde_batch(m.clone(), bits, shift), lde.1);
+        check(&format!("lde-{tag}-{bits}"), &m, lde, want);
+        let p = plan::dft(log_h);
+        check(&format!("dft-{tag}"), &m, p.clone(), storage(cpu.dft_batch(m.clone()), p.1));
+        let p = plan::coset_dft(log_h, shift);
+        check(
+            &format!("cdft-{tag}"),
+            &m,
+            p.clone(),
+            storage(cpu.coset_dft_batch(m.clone(), shift), p.1),
+        );
+        let p = plan::idft(log_h);
+        check(&format!("idft-{tag}"), &m, p.clone(), storage(cpu.idft_batch(m.clone()), p.1));
+    }
 }
 
 #[test]

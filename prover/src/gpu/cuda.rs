@@ -1,7 +1,6 @@
 //! The CUDA side of [`super::ProverDft`]: the kernels of [`super::kernels`] compiled with NVRTC
-//! and launched through cudarc on one stream. Each call uploads a matrix, runs the transform's
-//! stages on the device and downloads the result; twiddles and row factors come from the host
-//! helpers of [`super`], so the device does exactly the arithmetic listed there.
+//! and launched through cudarc on one stream. A transform uploads the matrix, runs the steps of
+//! its [`super::plan`] (the same steps the host test runs) and downloads the result.
 
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -10,13 +9,12 @@ use cudarc::driver::{
     CudaContext, CudaFunction, CudaSlice, CudaStream, DriverError, LaunchConfig, PushKernelArg,
 };
 use cudarc::nvrtc::compile_ptx;
-use p3_field::PrimeCharacteristicRing;
 use p3_matrix::Matrix;
 use p3_matrix::dense::RowMajorMatrix;
-use p3_util::log2_strict_usize;
 
 use super::kernels::{KERNELS, source};
-use super::{dif_stages, felts_from_monty, inv_size, monty_words, row_factors, twiddles};
+use super::plan::{Step, dif_stages, twiddles};
+use super::{felts_from_monty, monty_words};
 use crate::{ProverError, Result};
 
 const BLOCK: u32 = 256;
@@ -79,13 +77,6 @@ impl std::fmt::Debug for Gpu {
     }
 }
 
-/// A matrix on the device, row-major.
-struct DevMat {
-    data: CudaSlice<u32>,
-    rows: usize,
-    width: usize,
-}
-
 impl Gpu {
     fn new() -> Result<Self> {
         let ctx = CudaContext::new(0).map_err(gpu_err)?;
@@ -104,124 +95,89 @@ impl Gpu {
         })
     }
 
-    fn upload(&self, mat: &RowMajorMatrix<Felt>, rows: usize) -> Result<DevMat> {
+    /// Runs `plan` on `mat` and returns the current buffer at its end.
+    pub(crate) fn run_plan(
+        &self,
+        mat: &RowMajorMatrix<Felt>,
+        plan: &[Step],
+    ) -> Result<RowMajorMatrix<Felt>> {
         let width = mat.width();
-        let mut data = self.stream.alloc_zeros::<u32>(rows * width).map_err(gpu_err)?;
-        let words = monty_words(&mat.values);
-        self.stream.memcpy_htod(words, &mut data.slice_mut(..words.len())).map_err(gpu_err)?;
-        Ok(DevMat { data, rows, width })
-    }
-
-    fn download(&self, m: &DevMat) -> Result<RowMajorMatrix<Felt>> {
-        let words = self.stream.clone_dtoh(&m.data).map_err(gpu_err)?;
+        let mut cur = self.stream.clone_htod(monty_words(&mat.values)).map_err(gpu_err)?;
+        let mut rows = mat.height();
+        for step in plan {
+            match step {
+                Step::Dif { log_n, inverse } => self.dif(&mut cur, width, *log_n, *inverse)?,
+                Step::BitrevInto { log_n, rows: new_rows } => {
+                    let mut next =
+                        self.stream.alloc_zeros::<u32>(new_rows * width).map_err(gpu_err)?;
+                    self.bitrev(&cur, &mut next, width, *log_n)?;
+                    (cur, rows) = (next, *new_rows);
+                }
+                Step::Scale(factors) => self.scale(&mut cur, width, factors)?,
+            }
+        }
+        let words = self.stream.clone_dtoh(&cur).map_err(gpu_err)?;
+        debug_assert_eq!(words.len(), rows * width);
         let values = felts_from_monty(words)
             .ok_or_else(|| ProverError::Gpu("device returned a non-canonical element".into()))?;
-        Ok(RowMajorMatrix::new(values, m.width.max(1)))
+        Ok(RowMajorMatrix::new(values, width.max(1)))
     }
 
     fn felts(&self, v: &[Felt]) -> Result<CudaSlice<u32>> {
         self.stream.clone_htod(monty_words(v)).map_err(gpu_err)
     }
 
-    /// Size-`rows` DIF transform of every column, in place: natural order in, bit-reversed out.
-    fn dif(&self, m: &mut DevMat, inverse: bool) -> Result<()> {
-        let log_n = log2_strict_usize(m.rows);
-        if log_n == 0 || m.width == 0 {
+    /// [`Step::Dif`] on a `2^log_n × width` buffer.
+    fn dif(
+        &self,
+        buf: &mut CudaSlice<u32>,
+        width: usize,
+        log_n: usize,
+        inverse: bool,
+    ) -> Result<()> {
+        if log_n == 0 || width == 0 {
             return Ok(());
         }
         let tw = self.felts(&twiddles(log_n, inverse))?;
-        let width = m.width as u64;
-        let total = (m.rows as u64 / 2) * width;
+        let width = width as u64;
+        let total = (1u64 << (log_n - 1)) * width;
         for (half, step) in dif_stages(log_n) {
             let mut l = self.stream.launch_builder(&self.dif);
-            l.arg(&mut m.data).arg(&tw).arg(&width).arg(&half).arg(&step).arg(&total);
-            // SAFETY: the arguments match `dif_stage`; it touches rows below `rows` of a
-            // `rows × width` buffer and twiddles below `rows/2`, all allocated.
+            l.arg(&mut *buf).arg(&tw).arg(&width).arg(&half).arg(&step).arg(&total);
+            // SAFETY: the arguments match `dif_stage`; it touches the 2^log_n rows of the
+            // buffer and twiddles below 2^(log_n-1), all allocated.
             unsafe { l.launch(launch_cfg(total)?) }.map_err(gpu_err)?;
         }
         Ok(())
     }
 
-    /// Rows `0..src.rows` of `dst` = `src` rows in bit-reversed order.
-    fn bitrev_into(&self, src: &DevMat, dst: &mut DevMat) -> Result<()> {
-        let log_n = log2_strict_usize(src.rows) as u32;
-        let width = src.width as u64;
-        let total = src.rows as u64 * width;
+    /// [`Step::BitrevInto`]: `src`'s `2^log_n` rows into `dst`'s first rows.
+    fn bitrev(
+        &self,
+        src: &CudaSlice<u32>,
+        dst: &mut CudaSlice<u32>,
+        width: usize,
+        log_n: usize,
+    ) -> Result<()> {
+        let (width, bits) = (width as u64, log_n as u32);
+        let total = (1u64 << log_n) * width;
         let mut l = self.stream.launch_builder(&self.bitrev);
-        l.arg(&src.data).arg(&mut dst.data).arg(&width).arg(&log_n).arg(&total);
-        // SAFETY: matches `bitrev_rows`; `dst` has at least `src.rows` rows of the same width.
+        l.arg(src).arg(dst).arg(&width).arg(&bits).arg(&total);
+        // SAFETY: matches `bitrev_rows`; `dst` has at least 2^log_n rows of the same width.
         unsafe { l.launch(launch_cfg(total)?) }.map_err(gpu_err)?;
         Ok(())
     }
 
-    /// Rows `0..factors.len()` of `m` times their factor.
-    fn scale_rows(&self, m: &mut DevMat, factors: &[Felt]) -> Result<()> {
+    /// [`Step::Scale`] on the buffer's first `factors.len()` rows.
+    fn scale(&self, buf: &mut CudaSlice<u32>, width: usize, factors: &[Felt]) -> Result<()> {
         let f = self.felts(factors)?;
-        let width = m.width as u64;
+        let width = width as u64;
         let total = factors.len() as u64 * width;
         let mut l = self.stream.launch_builder(&self.scale);
-        l.arg(&mut m.data).arg(&f).arg(&width).arg(&total);
-        // SAFETY: matches `scale_rows`; `m` has at least `factors.len()` rows.
+        l.arg(buf).arg(&f).arg(&width).arg(&total);
+        // SAFETY: matches `scale_rows`; the buffer has at least `factors.len()` rows.
         unsafe { l.launch(launch_cfg(total)?) }.map_err(gpu_err)?;
         Ok(())
-    }
-
-    /// Bit-reversed storage of the DFT of each column.
-    pub(crate) fn dft(&self, mat: &RowMajorMatrix<Felt>) -> Result<RowMajorMatrix<Felt>> {
-        let mut m = self.upload(mat, mat.height())?;
-        self.dif(&mut m, false)?;
-        self.download(&m)
-    }
-
-    /// Bit-reversed storage of the evaluations on `shift·H` of each column's coefficients.
-    pub(crate) fn coset_dft(
-        &self,
-        mat: &RowMajorMatrix<Felt>,
-        shift: Felt,
-    ) -> Result<RowMajorMatrix<Felt>> {
-        let mut m = self.upload(mat, mat.height())?;
-        self.scale_rows(&mut m, &row_factors(mat.height(), shift, Felt::ONE))?;
-        self.dif(&mut m, false)?;
-        self.download(&m)
-    }
-
-    /// Coefficients (natural order) of each column's interpolant on `H`.
-    pub(crate) fn idft(&self, mat: &RowMajorMatrix<Felt>) -> Result<RowMajorMatrix<Felt>> {
-        let h = mat.height();
-        let mut m = self.upload(mat, h)?;
-        let mut out = DevMat {
-            data: self.stream.alloc_zeros(h * mat.width()).map_err(gpu_err)?,
-            rows: h,
-            width: mat.width(),
-        };
-        self.interpolate_into(&mut m, &mut out, Felt::ONE)?;
-        self.download(&out)
-    }
-
-    /// `dst` rows `0..h` = coefficients of `src`'s columns times `shift^r` (`src` is consumed).
-    fn interpolate_into(&self, src: &mut DevMat, dst: &mut DevMat, shift: Felt) -> Result<()> {
-        let h = src.rows;
-        self.dif(src, true)?;
-        self.bitrev_into(src, dst)?;
-        self.scale_rows(dst, &row_factors(h, shift, inv_size(log2_strict_usize(h))))
-    }
-
-    /// Bit-reversed storage of each column's evaluations on `shift·K`, `|K| = h·2^added_bits`.
-    pub(crate) fn coset_lde(
-        &self,
-        mat: &RowMajorMatrix<Felt>,
-        added_bits: usize,
-        shift: Felt,
-    ) -> Result<RowMajorMatrix<Felt>> {
-        let h = mat.height();
-        let mut src = self.upload(mat, h)?;
-        let n = h << added_bits;
-        let data = self.stream.alloc_zeros::<u32>(n * mat.width()).map_err(gpu_err)?;
-        let mut lde = DevMat { data, rows: n, width: mat.width() };
-        self.interpolate_into(&mut src, &mut lde, shift)?;
-        drop(src);
-        self.dif(&mut lde, false)?;
-        self.download(&lde)
     }
 
     /// `out[i] = keccak256(input[i·len .. (i+1)·len])`, `len = input.len() / out.len()`.

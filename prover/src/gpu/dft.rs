@@ -4,14 +4,16 @@ use ctm_core::hash::Felt;
 use p3_dft::{Radix2DitParallel, TwoAdicSubgroupDft};
 #[cfg(feature = "cuda")]
 use p3_matrix::Matrix;
-#[cfg(feature = "cuda")]
-use p3_matrix::bitrev::BitReversalPerm;
 use p3_matrix::bitrev::BitReversedMatrixView;
+#[cfg(feature = "cuda")]
+use p3_matrix::bitrev::{BitReversalPerm, BitReversibleMatrix};
 use p3_matrix::dense::RowMajorMatrix;
 
 #[cfg(feature = "cuda")]
-use super::cuda;
+use super::plan::{self, Order, Step};
 use super::{Backend, Device};
+#[cfg(feature = "cuda")]
+use p3_util::log2_strict_usize;
 
 /// The prover's DFT: CUDA when available (feature `cuda`), else Plonky3's parallel radix-2 DIT.
 #[derive(Clone, Debug, Default)]
@@ -41,19 +43,21 @@ impl ProverDft {
         self.device.name()
     }
 
-    /// Runs `f` on the GPU for a matrix of at least [`GPU_MIN_ELEMENTS`] (smaller ones cost
-    /// more to move than to transform); `None` means "do it on the CPU".
+    /// Runs the plan `make(log2 height)` on the GPU for a matrix of at least
+    /// [`GPU_MIN_ELEMENTS`] (smaller ones cost more to move than to transform); `None` means
+    /// "do it on the CPU".
     #[cfg(feature = "cuda")]
-    fn on_gpu<T>(
+    fn on_gpu(
         &self,
         mat: &RowMajorMatrix<Felt>,
         what: &str,
-        f: impl FnOnce(&cuda::Gpu) -> crate::Result<T>,
-    ) -> Option<T> {
+        make: impl FnOnce(usize) -> (Vec<Step>, Order),
+    ) -> Option<(RowMajorMatrix<Felt>, Order)> {
         if mat.values.len() < GPU_MIN_ELEMENTS || mat.height() < 2 {
             return None;
         }
-        self.device.run(what, f)
+        let (steps, order) = make(log2_strict_usize(mat.height()));
+        self.device.run(what, |g| g.run_plan(mat, &steps)).map(|m| (m, order))
     }
 }
 
@@ -62,20 +66,31 @@ pub const GPU_MIN_ELEMENTS: usize = 1 << 16;
 
 type Evals = BitReversedMatrixView<RowMajorMatrix<Felt>>;
 
+/// A GPU result in the trait's natural-order view.
+#[cfg(feature = "cuda")]
+fn view((m, order): (RowMajorMatrix<Felt>, Order)) -> Evals {
+    match order {
+        Order::BitReversed => BitReversalPerm::new_view(m),
+        // The view must show natural order, so the storage has to be bit-reversed.
+        Order::Natural => BitReversalPerm::new_view(m.bit_reverse_rows().to_row_major_matrix()),
+    }
+}
+
 impl TwoAdicSubgroupDft<Felt> for ProverDft {
     type Evaluations = Evals;
 
     fn dft_batch(&self, mat: RowMajorMatrix<Felt>) -> Evals {
         #[cfg(feature = "cuda")]
-        if let Some(bitrev) = self.on_gpu(&mat, "DFT", |g| g.dft(&mat)) {
-            return BitReversalPerm::new_view(bitrev);
+        if let Some(r) = self.on_gpu(&mat, "DFT", plan::dft) {
+            return view(r);
         }
         self.cpu.dft_batch(mat)
     }
 
     fn idft_batch(&self, mat: RowMajorMatrix<Felt>) -> RowMajorMatrix<Felt> {
         #[cfg(feature = "cuda")]
-        if let Some(coeffs) = self.on_gpu(&mat, "inverse DFT", |g| g.idft(&mat)) {
+        if let Some((coeffs, order)) = self.on_gpu(&mat, "inverse DFT", plan::idft) {
+            debug_assert_eq!(order, Order::Natural);
             return coeffs;
         }
         self.cpu.idft_batch(mat)
@@ -83,16 +98,17 @@ impl TwoAdicSubgroupDft<Felt> for ProverDft {
 
     fn coset_dft_batch(&self, mat: RowMajorMatrix<Felt>, shift: Felt) -> Evals {
         #[cfg(feature = "cuda")]
-        if let Some(bitrev) = self.on_gpu(&mat, "coset DFT", |g| g.coset_dft(&mat, shift)) {
-            return BitReversalPerm::new_view(bitrev);
+        if let Some(r) = self.on_gpu(&mat, "coset DFT", |log_h| plan::coset_dft(log_h, shift)) {
+            return view(r);
         }
         self.cpu.coset_dft_batch(mat, shift)
     }
 
     fn coset_lde_batch(&self, mat: RowMajorMatrix<Felt>, added_bits: usize, shift: Felt) -> Evals {
         #[cfg(feature = "cuda")]
-        if let Some(bitrev) = self.on_gpu(&mat, "LDE", |g| g.coset_lde(&mat, added_bits, shift)) {
-            return BitReversalPerm::new_view(bitrev);
+        if let Some(r) = self.on_gpu(&mat, "LDE", |log_h| plan::coset_lde(log_h, added_bits, shift))
+        {
+            return view(r);
         }
         self.cpu.coset_lde_batch(mat, added_bits, shift)
     }

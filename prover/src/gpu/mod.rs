@@ -17,12 +17,12 @@ mod cuda;
 mod dft;
 mod hash;
 pub mod kernels;
+pub mod plan;
 
 pub use dft::{GPU_MIN_ELEMENTS, ProverDft};
 pub use hash::{GPU_HASH_ROWS, ProverKeccak};
 
 use ctm_core::hash::Felt;
-use p3_field::{Field, PrimeCharacteristicRing, TwoAdicField};
 
 /// The field elements' own words (Montgomery form), without copying.
 pub fn monty_words(v: &[Felt]) -> &[u32] {
@@ -40,31 +40,6 @@ pub fn felts_from_monty(v: Vec<u32>) -> Option<Vec<Felt>> {
     // SAFETY: same layout as above (size and alignment of `u32`), every word is a canonical
     // Montgomery value, and the allocation is handed over with its length and capacity.
     Some(unsafe { Vec::from_raw_parts(v.as_mut_ptr().cast::<Felt>(), v.len(), v.capacity()) })
-}
-
-/// `ω^k` for `k < n/2`, `ω` the primitive `n = 2^log_n`-th root of unity (or its inverse): the
-/// twiddles of a size-`n` decimation-in-frequency transform.
-pub fn twiddles(log_n: usize, inverse: bool) -> Vec<Felt> {
-    let mut w = Felt::two_adic_generator(log_n);
-    if inverse {
-        w = w.inverse();
-    }
-    w.powers().take((1usize << log_n) / 2).collect()
-}
-
-/// `scale · shift^r` for `r < rows`.
-pub fn row_factors(rows: usize, shift: Felt, scale: Felt) -> Vec<Felt> {
-    shift.shifted_powers(scale).take(rows).collect()
-}
-
-/// The `(half, twiddle step)` of each stage of a size-`2^log_n` DIF transform, in order.
-pub fn dif_stages(log_n: usize) -> impl Iterator<Item = (u64, u64)> {
-    (0..log_n).rev().map(move |s| (1u64 << s, 1u64 << (log_n - 1 - s)))
-}
-
-/// `1 / 2^log_n`.
-pub fn inv_size(log_n: usize) -> Felt {
-    Felt::ONE.div_2exp_u64(log_n as u64)
 }
 
 /// Where the prover's LDEs and Merkle leaf hashes run.
