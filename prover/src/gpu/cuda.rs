@@ -44,7 +44,7 @@ pub(crate) fn available() -> bool {
         .unwrap_or(false)
 }
 
-/// The process-wide GPU DFT: opened on first use unless `CTM_PROVER_GPU=0` or no device.
+/// The process-wide GPU: opened on first use unless `CTM_PROVER_GPU=0` or no device.
 pub(crate) fn shared() -> Option<Arc<Gpu>> {
     static GPU: OnceLock<Option<Arc<Gpu>>> = OnceLock::new();
     GPU.get_or_init(|| {
@@ -52,8 +52,8 @@ pub(crate) fn shared() -> Option<Arc<Gpu>> {
             return None;
         }
         Gpu::new()
-            .inspect(|_| tracing::info!("prover DFT on the GPU (CUDA device 0)"))
-            .inspect_err(|e| tracing::warn!(error = %e, "no GPU DFT; using the CPU"))
+            .inspect(|_| tracing::info!("prover LDEs and leaf hashing on the GPU (CUDA device 0)"))
+            .inspect_err(|e| tracing::warn!(error = %e, "GPU unusable; proving on the CPU"))
             .ok()
             .map(Arc::new)
     })

@@ -23,6 +23,7 @@ pub use dft::{GPU_MIN_ELEMENTS, ProverDft};
 pub use hash::{GPU_HASH_ROWS, ProverKeccak};
 
 use ctm_core::hash::Felt;
+use p3_maybe_rayon::prelude::*;
 
 /// The field elements' own words (Montgomery form), without copying.
 pub fn monty_words(v: &[Felt]) -> &[u32] {
@@ -33,7 +34,8 @@ pub fn monty_words(v: &[Felt]) -> &[u32] {
 
 /// Field elements from Montgomery words; `None` if a word is not canonical (`≥ p`).
 pub fn felts_from_monty(v: Vec<u32>) -> Option<Vec<Felt>> {
-    if v.iter().any(|&x| x >= kernels::P) {
+    // In parallel: a GPU result is gigabytes.
+    if !v.par_chunks(1 << 16).all(|c| c.iter().all(|&x| x < kernels::P)) {
         return None;
     }
     let mut v = std::mem::ManuallyDrop::new(v);
@@ -99,5 +101,27 @@ impl Device {
                 None
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use p3_field::{PrimeCharacteristicRing, PrimeField32};
+
+    #[test]
+    fn words_round_trip_and_non_canonical_words_are_refused() {
+        let v: Vec<Felt> =
+            (0..100_000u32).map(|i| Felt::from_u32(i.wrapping_mul(2_654_435_761))).collect();
+        let words = monty_words(&v).to_vec();
+        // The words are the Montgomery form (x·2^32 mod p), not the canonical value.
+        assert_eq!(
+            u64::from(words[1]),
+            (u64::from(v[1].as_canonical_u32()) << 32) % u64::from(kernels::P)
+        );
+        assert_eq!(felts_from_monty(words.clone()).unwrap(), v);
+        let mut bad = words;
+        bad[77_777] = kernels::P;
+        assert!(felts_from_monty(bad).is_none());
     }
 }
