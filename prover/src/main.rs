@@ -23,7 +23,10 @@ use indicatif::{ProgressBar, ProgressStyle};
 #[command(
     name = "prover-node",
     version,
-    about = "Computronium batch prover (Plonky3, EVM-verifiable keccak configuration)"
+    about = "Computronium batch prover (Plonky3, EVM-verifiable keccak configuration)",
+    after_help = "Environment: CTM_PROVER_GPU=0 keeps a `--features cuda` build on the CPU (by \
+default the LDEs and Merkle leaf hashes run on a CUDA device when one is found); \
+CTM_SPAN_TIMES=1 prints the time of each proving phase; RUST_LOG sets the log filter."
 )]
 struct Cli {
     #[command(subcommand)]
