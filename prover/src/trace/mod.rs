@@ -5,6 +5,7 @@
 //! the public previous root to the public new root. A witness that does not fit the AIR (wrong
 //! path length, inconsistent account delta, broken root chain) is a typed [`TraceError`].
 
+use tracing::debug_span;
 use ctm_core::codec::Codec;
 use ctm_core::hash::{DIGEST_ELEMS, Digest, Felt, WIDTH as PW, bytes_to_limbs};
 use ctm_core::state::{Account, StateKey};
@@ -314,18 +315,14 @@ fn build(w: &Witness, strict: bool) -> Result<RowMajorMatrix<Felt>, TraceError> 
     }
     let pad_start = height * WIDTH - rest.len();
     let totals_slot = crate::air::BatchAir::new(w.depth).map_or(0, |a| a.totals_slot());
-    blocks
-        .into_par_iter()
-        .try_for_each(|(i, u, rows)| fill_update(i, u, (depth, totals_slot), rows, strict))?;
-    // Padding: valid permutations of zero, sign 1.
-    let mut pad = Felt::zero_vec(WIDTH);
-    let _ = poseidon2::fill(&mut pad[LANE_A..LANE_A + poseidon2::PERM_COLS], [Felt::ZERO; PW]);
-    let _ = poseidon2::fill(&mut pad[LANE_B..LANE_B + poseidon2::PERM_COLS], [Felt::ZERO; PW]);
-    pad[SIGN] = Felt::ONE;
-    for row in values[pad_start..].chunks_exact_mut(WIDTH) {
-        row.copy_from_slice(&pad);
-    }
-    // Running roots and links, sequentially.
+    debug_span!("fill updates").in_scope(|| {
+        blocks
+            .into_par_iter()
+            .try_for_each(|(i, u, rows)| fill_update(i, u, (depth, totals_slot), rows, strict))
+    })?;
+    let _roots = debug_span!("padding, roots and links").entered();
+    // The running root before each update: a sequential read of each update's last row.
+    let mut roots = Vec::with_capacity(w.updates.len());
     let mut root = prev.0;
     let mut start = 0;
     for (i, u) in w.updates.iter().enumerate() {
@@ -340,18 +337,33 @@ fn build(w: &Witness, strict: bool) -> Result<RowMajorMatrix<Felt>, TraceError> 
                 return Err(TraceError::Link(i));
             }
         }
-        for row in values[start * WIDTH..(start + n) * WIDTH].chunks_exact_mut(WIDTH) {
-            row[ROOT..ROOT + 8].copy_from_slice(&root);
-        }
+        roots.push(root);
         root.copy_from_slice(&values[last + LANE_B + OUT..last + LANE_B + OUT + 8]);
         start += n;
     }
     if strict && root != new.0 {
         return Err(TraceError::RootChain(w.updates.len()));
     }
-    for row in values[pad_start..].chunks_exact_mut(WIDTH) {
-        row[ROOT..ROOT + 8].copy_from_slice(&root);
+    // In parallel: every row of an update carries its running root; padding rows are valid
+    // permutations of zero with sign 1 and the final root.
+    let (used, padding) = values.split_at_mut(pad_start);
+    let mut spans = Vec::with_capacity(w.updates.len());
+    let mut rest = used;
+    for (u, r) in w.updates.iter().zip(roots) {
+        let (head, tail) = rest.split_at_mut(update_rows(u, depth) * WIDTH);
+        spans.push((head, r));
+        rest = tail;
     }
-    fill_totals_sums(&mut values, w, strict)?;
+    spans.into_par_iter().for_each(|(rows, r)| {
+        rows.chunks_exact_mut(WIDTH).for_each(|row| row[ROOT..ROOT + 8].copy_from_slice(&r));
+    });
+    let mut pad = Felt::zero_vec(WIDTH);
+    let _ = poseidon2::fill(&mut pad[LANE_A..LANE_A + poseidon2::PERM_COLS], [Felt::ZERO; PW]);
+    let _ = poseidon2::fill(&mut pad[LANE_B..LANE_B + poseidon2::PERM_COLS], [Felt::ZERO; PW]);
+    pad[SIGN] = Felt::ONE;
+    pad[ROOT..ROOT + 8].copy_from_slice(&root);
+    padding.par_chunks_exact_mut(WIDTH).for_each(|row| row.copy_from_slice(&pad));
+    drop(_roots);
+    debug_span!("totals sums").in_scope(|| fill_totals_sums(&mut values, w, strict))?;
     Ok(RowMajorMatrix::new(values, WIDTH))
 }
