@@ -39,7 +39,12 @@ pub fn run(tag: &str, kernels: &str, driver: &str, input: &str) -> Option<String
     let src = dir.join("kernels.cpp");
     std::fs::write(&src, format!("{PRELUDE}{kernels}{driver}")).unwrap();
     let bin = dir.join("kernels");
-    let out = Command::new(cxx).arg("-O2").arg("-o").arg(&bin).arg(&src).output().unwrap();
+    let out = Command::new(cxx)
+        .args(["-O2", "-fno-strict-aliasing", "-o"])
+        .arg(&bin)
+        .arg(&src)
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{tag}: {}", String::from_utf8_lossy(&out.stderr));
     let input_path = dir.join("input.txt");
     std::fs::write(&input_path, input).unwrap();

@@ -122,9 +122,17 @@ extern "C" __global__ void keccak256_many(const unsigned char* msgs, u64 len, u6
     u64 s[25];
     for (int k = 0; k < 25; k++) s[k] = 0;
     u64 off = 0;
+    // Field rows are whole 32-bit words: read those a word at a time (4-byte aligned, since
+    // every message starts at a multiple of len), anything else a byte at a time.
+    bool words = len % 4 == 0;
     for (;;) {
         u64 take = len - off < 136 ? len - off : 136;
-        for (u64 k = 0; k < take; k++) s[k / 8] ^= (u64)m[off + k] << (8 * (k % 8));
+        if (words) {
+            const u32* w = (const u32*)(m + off);
+            for (u64 k = 0; k < take / 4; k++) s[k / 2] ^= (u64)w[k] << (32 * (k % 2));
+        } else {
+            for (u64 k = 0; k < take; k++) s[k / 8] ^= (u64)m[off + k] << (8 * (k % 8));
+        }
         off += take;
         if (take < 136) {
             s[take / 8] ^= (u64)0x01 << (8 * (take % 8));

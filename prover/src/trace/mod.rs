@@ -5,7 +5,6 @@
 //! the public previous root to the public new root. A witness that does not fit the AIR (wrong
 //! path length, inconsistent account delta, broken root chain) is a typed [`TraceError`].
 
-use tracing::debug_span;
 use ctm_core::codec::Codec;
 use ctm_core::hash::{DIGEST_ELEMS, Digest, Felt, WIDTH as PW, bytes_to_limbs};
 use ctm_core::state::{Account, StateKey};
@@ -13,6 +12,7 @@ use ctm_core::tree::Leaf;
 use p3_field::{PrimeCharacteristicRing, PrimeField32};
 use p3_matrix::dense::RowMajorMatrix;
 use p3_maybe_rayon::prelude::*;
+use tracing::debug_span;
 
 use crate::layout::*;
 
