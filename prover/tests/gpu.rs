@@ -5,16 +5,18 @@
 //! machine.
 #![cfg(feature = "cuda")]
 
-use ctm_core::hash::{Felt, MODULUS};
+mod common;
+
+use common::random_matrix;
+use ctm_core::hash::Felt;
 use ctm_prover::config::evm_config_with;
 use ctm_prover::gpu::{Backend, ProverDft, ProverKeccak};
 use ctm_prover::witness::build_witness;
 use ctm_prover::{FriConfig, bench, prove, verify};
 use p3_dft::{Radix2DitParallel, TwoAdicSubgroupDft};
-use p3_field::{Field, PrimeCharacteristicRing};
+use p3_field::Field;
 use p3_keccak::Keccak256Hash;
 use p3_matrix::bitrev::BitReversibleMatrix;
-use p3_matrix::dense::RowMajorMatrix;
 use p3_symmetric::CryptographicHasher;
 use rand::rngs::SmallRng;
 use rand::{RngExt, SeedableRng};
@@ -30,11 +32,6 @@ fn gpu() -> Option<ProverDft> {
     }
 }
 
-fn random(rng: &mut SmallRng, log_h: usize, width: usize) -> RowMajorMatrix<Felt> {
-    let v = (0..(width << log_h)).map(|_| Felt::from_u32(rng.random_range(0..MODULUS))).collect();
-    RowMajorMatrix::new(v, width)
-}
-
 #[test]
 fn gpu_transforms_equal_cpu() {
     let Some(gpu) = gpu() else { return };
@@ -42,7 +39,7 @@ fn gpu_transforms_equal_cpu() {
     let mut rng = SmallRng::seed_from_u64(1);
     let g = Felt::GENERATOR;
     for (log_h, width) in [(16, 1), (12, 37), (10, 537), (17, 8)] {
-        let m = random(&mut rng, log_h, width);
+        let m = random_matrix(&mut rng, log_h, width);
         let flat =
             |e: <ProverDft as TwoAdicSubgroupDft<Felt>>::Evaluations| e.bit_reverse_rows().values;
         assert!(

@@ -7,7 +7,10 @@
 
 use std::fmt::Write as _;
 
-use ctm_core::hash::{Felt, MODULUS};
+mod common;
+
+use common::random_matrix;
+use ctm_core::hash::Felt;
 use ctm_prover::gpu::kernels::source;
 use ctm_prover::gpu::monty_words;
 use ctm_prover::gpu::plan::{self, Order, Step, dif_stages, twiddles};
@@ -93,11 +96,6 @@ fn run_plan(tag: &str, mat: &RowMajorMatrix<Felt>, steps: &[Step]) -> Option<Vec
     cuda_host::run(tag, &source(), DRIVER, &input).map(|out| parse(&out))
 }
 
-fn random(rng: &mut SmallRng, log_h: usize, width: usize) -> RowMajorMatrix<Felt> {
-    let v = (0..width << log_h).map(|_| Felt::from_u32(rng.random_range(0..MODULUS))).collect();
-    RowMajorMatrix::new(v, width)
-}
-
 /// The storage of Plonky3's result in the plan's order.
 fn storage(m: impl BitReversibleMatrix<Felt>, order: Order) -> Vec<Felt> {
     match order {
@@ -123,7 +121,7 @@ fn plans_match_plonky3() {
         (8, 4, 3, g / Felt::from_u32(5)),
         (10, 2, 2, g.inverse()),
     ] {
-        let m = random(&mut rng, log_h, width);
+        let m = random_matrix(&mut rng, log_h, width);
         let tag = format!("{log_h}-{width}");
         let lde = plan::coset_lde(log_h, bits, shift);
         let want = storage(cpu.coset_lde_batch(m.clone(), bits, shift), lde.1);

@@ -4,9 +4,9 @@ use ctm_core::hash::Felt;
 use p3_dft::{Radix2DitParallel, TwoAdicSubgroupDft};
 #[cfg(feature = "cuda")]
 use p3_matrix::Matrix;
-use p3_matrix::bitrev::BitReversedMatrixView;
 #[cfg(feature = "cuda")]
-use p3_matrix::bitrev::{BitReversalPerm, BitReversibleMatrix};
+use p3_matrix::bitrev::BitReversalPerm;
+use p3_matrix::bitrev::BitReversedMatrixView;
 use p3_matrix::dense::RowMajorMatrix;
 
 #[cfg(feature = "cuda")]
@@ -66,14 +66,12 @@ pub const GPU_MIN_ELEMENTS: usize = 1 << 16;
 
 type Evals = BitReversedMatrixView<RowMajorMatrix<Felt>>;
 
-/// A GPU result in the trait's natural-order view.
+/// A GPU result (bit-reversed storage, as every evaluation plan leaves it) in the trait's
+/// natural-order view.
 #[cfg(feature = "cuda")]
 fn view((m, order): (RowMajorMatrix<Felt>, Order)) -> Evals {
-    match order {
-        Order::BitReversed => BitReversalPerm::new_view(m),
-        // The view must show natural order, so the storage has to be bit-reversed.
-        Order::Natural => BitReversalPerm::new_view(m.bit_reverse_rows().to_row_major_matrix()),
-    }
+    debug_assert_eq!(order, Order::BitReversed);
+    BitReversalPerm::new_view(m)
 }
 
 impl TwoAdicSubgroupDft<Felt> for ProverDft {

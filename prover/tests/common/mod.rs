@@ -138,3 +138,16 @@ pub fn stark_accepts_with(
         Err(_) => false,
     }
 }
+
+/// A `2^log_h × width` matrix of uniformly random field elements.
+pub fn random_matrix(
+    rng: &mut rand::rngs::SmallRng,
+    log_h: usize,
+    width: usize,
+) -> RowMajorMatrix<KoalaBear> {
+    use rand::RngExt;
+    let v = (0..width << log_h)
+        .map(|_| KoalaBear::new(rng.random_range(0..ctm_core::hash::MODULUS)))
+        .collect();
+    RowMajorMatrix::new(v, width)
+}
