@@ -122,6 +122,11 @@ pub fn queue_rolling_hash(prev: B256, entry: B256) -> B256 {
     keccak256((prev, entry).abi_encode())
 }
 
+/// The most withdrawals one batch may carry: the batch proof binds each of them to an account
+/// debit through a fixed-size list of public values (docs/prover.md), so the sequencer cuts
+/// batches (and blocks) so that none exceeds it.
+pub const MAX_WITHDRAWALS_PER_BATCH: usize = 16;
+
 /// One L2 → L1 withdrawal of a batch.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Withdrawal {
