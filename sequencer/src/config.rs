@@ -62,7 +62,8 @@ pub struct Cli {
     /// Most transactions in the mempool.
     #[arg(long, env = "CTM_MAX_POOL")]
     pub max_pool: Option<usize>,
-    /// Most transactions in one block.
+    /// Most transactions in one block (a block also initiates at most 16 withdrawals, the
+    /// per-batch cap; further withdrawal transactions wait for the next block).
     #[arg(long, env = "CTM_MAX_BLOCK_TXS")]
     pub max_block_txs: Option<usize>,
     /// Produce a block every interval even without transactions.
@@ -83,7 +84,8 @@ pub struct Cli {
     /// L1 blocks to wait before ingesting a deposit.
     #[arg(long, env = "CTM_L1_CONFIRMATIONS")]
     pub l1_confirmations: Option<u64>,
-    /// How often the batcher seals and commits a batch, in milliseconds.
+    /// How often the batcher seals and commits a batch, in milliseconds (a batch takes at most the
+    /// preset's `batch_max_blocks` blocks and 16 withdrawals).
     #[arg(long, env = "CTM_BATCH_INTERVAL_MS")]
     pub batch_interval_ms: Option<u64>,
     /// How often to poll L1, in milliseconds.

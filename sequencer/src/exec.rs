@@ -133,6 +133,16 @@ pub enum ExcludeReason {
     /// The state could not be read or written.
     #[error("state error: {0}")]
     State(String),
+    /// Its withdrawals do not fit in what is left of the block's withdrawal budget (nothing was
+    /// applied: the block producer keeps it for a later block, or drops it if it alone carries
+    /// more than [`MAX_WITHDRAWALS_PER_BATCH`](ctm_core::l1::MAX_WITHDRAWALS_PER_BATCH)).
+    #[error("{count} withdrawals, {left} left in the block")]
+    WithdrawalCap {
+        /// Withdrawals the transaction would initiate.
+        count: usize,
+        /// Withdrawals the block could still take.
+        left: usize,
+    },
 }
 
 /// The revm transaction environment of a signed transaction.
@@ -235,13 +245,16 @@ pub fn run_evm<'t, S: TreeStore>(
     BlockEvm::new(exec, block, checks).run(env)
 }
 
-/// Executes one transaction for inclusion: on success applies its ops to `exec`.
+/// Executes one transaction for inclusion: on success applies its ops to `exec`. A transaction
+/// that would initiate more than `withdrawals_left` withdrawals (`Op::Withdraw`) is refused with
+/// [`ExcludeReason::WithdrawalCap`] before anything is applied.
 pub fn execute_tx<'t, S: TreeStore>(
     evm: &mut BlockEvm<'t, S>,
     exec: &SharedExecutor<'t, S>,
     block: &BlockContext,
     tx: &TxEnvelope,
     sender: Address,
+    withdrawals_left: usize,
 ) -> Result<TxOutcome, ExcludeReason> {
     let env = tx_env(tx, sender);
     let (result, effects) = evm.run(env).map_err(|e| match e {
@@ -273,6 +286,10 @@ pub fn execute_tx<'t, S: TreeStore>(
         }
     }
     ops.push(fee);
+    let count = withdrawal_count(&ops);
+    if count > withdrawals_left {
+        return Err(ExcludeReason::WithdrawalCap { count, left: withdrawals_left });
+    }
     let applied = exec.borrow_mut().try_ops(&ops);
     if let Err(e) = applied {
         // revm accepted what the rules refuse (it checked a stale view): drop the transaction.
@@ -285,4 +302,9 @@ pub fn execute_tx<'t, S: TreeStore>(
     };
     let logs = if success { result.into_logs() } else { Vec::new() };
     Ok(TxOutcome { success, gas_used, effective_gas_price, logs, output, ops })
+}
+
+/// How many L2 → L1 withdrawals `ops` initiate.
+pub fn withdrawal_count(ops: &[Op]) -> usize {
+    ops.iter().filter(|op| matches!(op, Op::Withdraw { .. })).count()
 }

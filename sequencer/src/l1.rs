@@ -12,7 +12,7 @@ use alloy::providers::{DynProvider, Provider, ProviderBuilder};
 use alloy::rpc::types::{Filter, TransactionRequest};
 use alloy::signers::local::PrivateKeySigner;
 use alloy_sol_types::{SolCall, SolEvent};
-use ctm_core::l1::{CommitInput, IRollup, Withdrawal, withdrawal_root};
+use ctm_core::l1::{CommitInput, IRollup, MAX_WITHDRAWALS_PER_BATCH, Withdrawal, withdrawal_root};
 use serde::Deserialize;
 use tokio::sync::watch;
 
@@ -221,6 +221,50 @@ pub fn encode_batch_data(node: &Node, from: u64, to: u64) -> Result<Bytes> {
     Ok(out.into())
 }
 
+/// How many blocks the next batch takes, given the withdrawal counts of the blocks from its first
+/// one on: whole blocks, at most `max_blocks` of them, while the batch's withdrawals stay within
+/// [`MAX_WITHDRAWALS_PER_BATCH`] (the batch proof's fixed-size withdrawal list); always the first
+/// block (block production keeps each block within the cap). 0 only when there are no blocks.
+pub fn batch_len(withdrawals_per_block: &[usize], max_blocks: usize) -> usize {
+    let mut total = 0usize;
+    let mut len = 0;
+    for &count in withdrawals_per_block.iter().take(max_blocks.max(1)) {
+        total = total.saturating_add(count);
+        if len > 0 && total > MAX_WITHDRAWALS_PER_BATCH {
+            break;
+        }
+        len += 1;
+    }
+    len
+}
+
+/// The last block of the batch that starts at block `from` (`from <= head`): at most the chain's
+/// `batch_max_blocks` blocks and [`MAX_WITHDRAWALS_PER_BATCH`] withdrawals ([`batch_len`]), from
+/// the blocks' stored withdrawals.
+pub fn batch_end(node: &Node, from: u64, head: u64) -> Result<u64> {
+    let max = u64::from(node.config.genesis.chain.batch_max_blocks).max(1);
+    let last = head.min(from + max - 1);
+    let mut counts = Vec::with_capacity((last + 1).saturating_sub(from) as usize);
+    for n in from..=last {
+        let ops = node
+            .storage
+            .ops(n)?
+            .ok_or_else(|| SequencerError::Corrupt(format!("ops of block {n} missing")))?;
+        counts.push(ops.withdrawals.len());
+    }
+    if let Some(&first) = counts.first()
+        && first > MAX_WITHDRAWALS_PER_BATCH
+    {
+        tracing::warn!(
+            block = from,
+            withdrawals = first,
+            cap = MAX_WITHDRAWALS_PER_BATCH,
+            "block carries more withdrawals than a batch may; its batch cannot be proven"
+        );
+    }
+    Ok(from + batch_len(&counts, counts.len()).max(1) as u64 - 1)
+}
+
 /// Builds the record of the batch of blocks `from..=to` (not yet committed).
 pub fn build_batch(node: &Node, index: u64, from: u64, to: u64) -> Result<(BatchRecord, Bytes)> {
     let data = encode_batch_data(node, from, to)?;
@@ -287,8 +331,7 @@ impl Batcher {
         if from > head {
             return Ok(());
         }
-        let max = u64::from(self.node.config.genesis.chain.batch_max_blocks);
-        let to = head.min(from + max - 1);
+        let to = batch_end(&self.node, from, head)?;
         let index = committed + 1;
         let (mut record, data) = build_batch(&self.node, index, from, to)?;
         let input = CommitInput {
@@ -356,5 +399,54 @@ impl Batcher {
         let head = self.node.head().block.header.number;
         metrics::gauge!("ctm_batch_lag_blocks").set(head.saturating_sub(safe) as f64);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The batches `batch_len` cuts `blocks` (withdrawal counts) into, as lists of counts.
+    fn cut(blocks: &[usize], max_blocks: usize) -> Vec<Vec<usize>> {
+        let mut out = Vec::new();
+        let mut rest = blocks;
+        while !rest.is_empty() {
+            let n = batch_len(rest, max_blocks);
+            assert!(n >= 1, "a batch takes at least one block");
+            out.push(rest[..n].to_vec());
+            rest = &rest[n..];
+        }
+        out
+    }
+
+    #[test]
+    fn batches_stay_within_the_withdrawal_cap() {
+        assert_eq!(MAX_WITHDRAWALS_PER_BATCH, 16, "the CLI help and docs/operations.md say 16");
+        assert_eq!(cut(&[10, 10, 3], 64), vec![vec![10], vec![10, 3]]);
+        assert_eq!(cut(&[16, 1], 64), vec![vec![16], vec![1]]);
+        assert_eq!(cut(&[8, 8, 1], 64), vec![vec![8, 8], vec![1]]);
+        assert_eq!(cut(&[5, 5, 5, 1, 1], 64), vec![vec![5, 5, 5, 1], vec![1]]);
+    }
+
+    #[test]
+    fn blocks_without_withdrawals_mix_freely() {
+        assert_eq!(cut(&[0, 16, 0, 0, 1, 0], 64), vec![vec![0, 16, 0, 0], vec![1, 0]]);
+        assert_eq!(cut(&[0; 5], 64), vec![vec![0; 5]]);
+        assert_eq!(batch_len(&[0, 0, 0], 64), 3);
+    }
+
+    #[test]
+    fn batches_respect_batch_max_blocks() {
+        assert_eq!(cut(&[0; 7], 3), vec![vec![0; 3], vec![0; 3], vec![0]]);
+        assert_eq!(cut(&[1, 1, 1, 20, 1], 2), vec![vec![1, 1], vec![1], vec![20], vec![1]]);
+        assert_eq!(batch_len(&[4, 4], 1), 1);
+    }
+
+    #[test]
+    fn a_lone_block_is_always_taken() {
+        // Never produced by this node (blocks are capped), but the batcher must not stall.
+        assert_eq!(batch_len(&[17, 0], 64), 1);
+        assert_eq!(batch_len(&[3], 0), 1, "max_blocks 0 is treated as 1");
+        assert_eq!(batch_len(&[], 64), 0);
     }
 }

@@ -3,7 +3,10 @@
 //! Block production: select executable transactions from the pool, execute them with revm over
 //! a read view of the state (RPC reads continue meanwhile), write the block's state changes to
 //! the tree in one batched update, persist block + receipts + ops + tree changes in one redb
-//! transaction, then publish the new head.
+//! transaction, then publish the new head. A block initiates at most
+//! [`MAX_WITHDRAWALS_PER_BATCH`] withdrawals (so that every block fits in a provable batch): a
+//! transaction whose withdrawals would exceed that, or whose gas limit no longer fits, stays in
+//! the pool, with its sender's later transactions, for the next block.
 
 use std::cell::RefCell;
 
@@ -23,13 +26,14 @@ use alloy::eips::eip1559::BaseFeeParams;
 use alloy::primitives::{Address, B256, Bloom, Bytes};
 use ctm_core::codec::Codec;
 use ctm_core::config::GenesisConfig;
+use ctm_core::l1::MAX_WITHDRAWALS_PER_BATCH;
 use ctm_core::op::{Executor, Op, Rules, write_block};
 use ctm_core::state::{Account, StateKey, Totals};
 use ctm_core::tree::StateTree;
 use tokio::sync::broadcast;
 
 use crate::error::{Result, SequencerError};
-use crate::exec::{BlockContext, execute_tx};
+use crate::exec::{BlockContext, ExcludeReason, execute_tx, withdrawal_count};
 use crate::mempool::{Mempool, PoolLimits};
 use crate::storage::{BlockWrite, PersistentStore, Storage};
 use crate::types::{BlockOps, PooledTx, QueueItem, StoredBlock, StoredReceipt, StoredTx};
@@ -415,14 +419,29 @@ impl Node {
         let mut included = Vec::with_capacity(candidates.len());
         let mut dropped = Vec::new();
         let mut gas = 0u64;
+        let mut withdrawals = 0usize;
+        // Senders whose next transaction waits for a later block: their later nonces wait too.
+        let mut deferred = std::collections::HashSet::new();
         for tx in candidates {
-            if gas + tx.tx.gas_limit() > ctx.gas_limit {
+            if deferred.contains(&tx.sender) {
                 continue;
             }
-            match execute_tx(&mut evm, &exec, ctx, &tx.tx, tx.sender) {
+            if gas + tx.tx.gas_limit() > ctx.gas_limit {
+                deferred.insert(tx.sender);
+                continue;
+            }
+            let left = MAX_WITHDRAWALS_PER_BATCH - withdrawals;
+            match execute_tx(&mut evm, &exec, ctx, &tx.tx, tx.sender, left) {
                 Ok(outcome) => {
                     gas += outcome.gas_used;
+                    withdrawals += withdrawal_count(&outcome.ops);
                     included.push((tx.clone(), outcome));
+                }
+                Err(ExcludeReason::WithdrawalCap { count, .. })
+                    if count <= MAX_WITHDRAWALS_PER_BATCH =>
+                {
+                    tracing::debug!(hash = %tx.hash, "block withdrawal cap reached; deferring");
+                    deferred.insert(tx.sender);
                 }
                 Err(reason) => {
                     tracing::debug!(hash = %tx.hash, %reason, "dropping transaction");
