@@ -5,6 +5,7 @@ import {Test} from "./base/Test.sol";
 import {BatchStarkVerifier, IConstraintEvaluator} from "../src/verifier/BatchStarkVerifier.sol";
 import {BatchVerifierSeeds} from "../src/verifier/BatchVerifierSeeds.sol";
 import {BatchAirConstraints} from "../src/verifier/BatchAirConstraints.sol";
+import {WithdrawalTree} from "../src/lib/WithdrawalTree.sol";
 
 /// The STARK verifier against real proofs made by ctm-prover (fixtures written by
 /// `cargo run --release -p ctm-prover --example export-verifier`; prover/tests/evm.rs fails when
@@ -144,7 +145,8 @@ contract BatchStarkVerifierTest is Test {
     function test_bad_header_and_inputs_revert_with_named_errors() public {
         (bytes memory pi, bytes memory proof) = _load(FIXTURES[0]);
         assertEq(bytes32(bytes4(_revertData(pi, _with(proof, 0, 1)))), bytes32(BatchStarkVerifier.BadVersion.selector));
-        assertEq(bytes32(bytes4(_revertData(pi, _with(proof, 0, 3)))), bytes32(BatchStarkVerifier.BadVersion.selector));
+        assertEq(bytes32(bytes4(_revertData(pi, _with(proof, 0, 2)))), bytes32(BatchStarkVerifier.BadVersion.selector));
+        assertEq(bytes32(bytes4(_revertData(pi, _with(proof, 0, 4)))), bytes32(BatchStarkVerifier.BadVersion.selector));
         assertEq(bytes32(bytes4(_revertData(pi, _with(proof, 1, 6)))), bytes32(BatchStarkVerifier.DegreeBitsOutOfRange.selector));
         assertEq(bytes32(bytes4(_revertData(pi, _with(proof, 1, 23)))), bytes32(BatchStarkVerifier.DegreeBitsOutOfRange.selector));
         bytes memory shortPi = new bytes(415);
@@ -163,6 +165,57 @@ contract BatchStarkVerifierTest is Test {
             for (uint256 b = 0; b < 32; b += 11) {
                 bytes memory p2 = _with(pi, 32 * w + b, uint8(pi[32 * w + b]) ^ 0x80);
                 assertFalse(_accepts(p2, proof), "public input change accepted");
+            }
+        }
+    }
+
+    function _selector(bytes memory err) internal pure returns (bytes32) {
+        return bytes32(bytes4(err));
+    }
+
+    /// The root of the withdrawal list at `list` in `proof` (`count` entries).
+    function _listRoot(bytes memory proof, uint256 list, uint256 count) internal pure returns (bytes32) {
+        bytes32[] memory leaves = new bytes32[](count);
+        for (uint256 k = 0; k < count; ++k) {
+            uint256 at = list + 1 + 36 * k;
+            bytes20 recipient;
+            bytes16 amount;
+            for (uint256 i = 0; i < 20; ++i) {
+                recipient |= bytes20(proof[at + i]) >> (8 * i);
+            }
+            for (uint256 i = 0; i < 16; ++i) {
+                amount |= bytes16(proof[at + 20 + i]) >> (8 * i);
+            }
+            leaves[k] = WithdrawalTree.leaf(k, address(recipient), uint128(amount));
+        }
+        return WithdrawalTree.rootOfLeaves(leaves);
+    }
+
+    /// The proof's withdrawal list (3 entries in batch-8) must hash to `withdrawalRoot`, and its
+    /// amounts are public values of the proof: a list that hashes to a new root still fails.
+    function test_withdrawal_list_is_checked_against_the_root_and_the_proof() public {
+        (bytes memory pi, bytes memory proof) = _load(FIXTURES[1]);
+        uint256 list = proof.length - 1 - 36 * 3;
+        assertEq(uint8(proof[list]), 3);
+        assertEq(_listRoot(proof, list, 3), bytes32(vm.parseJsonBytes32(_json(FIXTURES[1]), ".withdrawalRoot")));
+        assertTrue(_accepts(pi, proof));
+        bytes32 tooMany = bytes32(BatchStarkVerifier.TooManyWithdrawals.selector);
+        assertEq(_selector(_revertData(pi, _with(proof, list, 17))), tooMany);
+        assertEq(_selector(_revertData(pi, _with(proof, list, 2))), bytes32(BatchStarkVerifier.ProofTooLong.selector));
+        assertEq(_selector(_revertData(pi, _with(proof, list, 4))), bytes32(BatchStarkVerifier.ProofTooShort.selector));
+        bytes32 mismatch = bytes32(BatchStarkVerifier.WithdrawalRootMismatch.selector);
+        for (uint256 k = 0; k < 3; ++k) {
+            for (uint256 off = 1; off <= 36; off += 35) {
+                uint256 pos = list + 36 * k + off; // first recipient byte, last amount byte
+                bytes memory forged = _with(proof, pos, uint8(proof[pos]) ^ 1);
+                assertEq(_selector(_revertData(pi, forged)), mismatch);
+                // With the root the forged list hashes to, the transcript or the AIR refuses it.
+                bytes memory pi2 = bytes.concat(pi);
+                bytes32 root = _listRoot(forged, list, 3);
+                for (uint256 i = 0; i < 32; ++i) {
+                    pi2[288 + i] = root[i];
+                }
+                assertFalse(_accepts(pi2, forged), "forged withdrawal list accepted");
             }
         }
     }

@@ -13,7 +13,7 @@ contract PhaseHarness is BatchStarkVerifier {
     function phases(bytes calldata pi, bytes calldata proof) external view returns (uint256[9] memory g) {
         uint256 t = gasleft();
         Ctx memory c = _layout(proof);
-        (uint256[] memory pv, bytes memory pvMont) = _publicValues(pi);
+        (uint256[] memory pv, bytes memory pvMont) = _publicValues(pi, c);
         g[0] = t - gasleft();
         t = gasleft();
         _transcript(c, pvMont);
@@ -68,7 +68,7 @@ contract BatchStarkVerifierProfileTest is Test {
         PhaseHarness h = new PhaseHarness(IConstraintEvaluator(address(new BatchAirConstraints())), new BatchVerifierSeeds());
         string[3] memory fixtures = ["batch-1.json", "batch-8.json", "batch-60.json"];
         string[9] memory names = [
-            "decode + public values",
+            "decode + public values + withdrawal root",
             "transcript",
             "constraints at zeta",
             "FRI batching powers",

@@ -4,7 +4,9 @@
 //!   encoded for L1, with their public inputs and a corpus of single-byte mutations of the proof
 //!   and of every public-input word, each with the Rust verifier's verdict.
 //!
-//! `cargo run --release -p ctm-prover --example export-verifier [-- --sizes 1,8,60 --mutations 240]`
+//! `cargo run --release -p ctm-prover --example export-verifier [-- --sizes 1,8,60 --withdrawals 0,3,16 --mutations 240]`
+//! (each batch of `size` transfers gets the matching number of withdrawals; without
+//! `--withdrawals`, custom sizes get none)
 //!
 //! For parameter sweeps (scripts/verifier-gas), `--fri LOG_BLOWUP,QUERIES,POW_BITS[,LOG_ARITY,LOG_FINAL_POLY_LEN] --root DIR`
 //! writes the seeds and fixtures for other FRI parameters under another copy of l1-contracts.
@@ -24,12 +26,13 @@ fn root() -> PathBuf {
 
 /// The Rust verdict on `(public, proof bytes)`: decode, then Plonky3's verifier.
 fn accepts(fri: &FriConfig, public: &PublicInputs, bytes: &[u8], depth: u8) -> bool {
-    let Ok(proof) = decode(bytes, fri) else { return false };
+    let Ok((proof, withdrawals)) = decode(bytes, fri) else { return false };
     let envelope = BatchProof {
         version: ctm_prover::prover::PROOF_VERSION,
         depth,
         fri: *fri,
         public: public.clone(),
+        withdrawals,
         proof,
     };
     verify(&evm_config(fri), fri, depth, public, &envelope).is_ok()
@@ -39,13 +42,17 @@ fn abi(public: &PublicInputs) -> Vec<u8> {
     public.words().iter().flat_map(|w| w.0).collect()
 }
 
-fn fixture(fri: &FriConfig, transfers: usize, mutations: usize) -> eyre::Result<serde_json::Value> {
-    let wl = bench::transfers(transfers, transfers.max(2), 1)?;
+fn fixture(
+    fri: &FriConfig,
+    (transfers, withdrawals): (usize, usize),
+    mutations: usize,
+) -> eyre::Result<serde_json::Value> {
+    let wl = bench::transfers(transfers, transfers.max(2), 1)?.with_withdrawals(withdrawals);
     let (w, _) = build_witness(&wl.tree, &wl.rules, &wl.blocks, &wl.ctx)?;
     let t = std::time::Instant::now();
     let p = prove(&evm_config(fri), fri, &w, |_| {})?;
     let prove_s = t.elapsed().as_secs_f64();
-    let bytes = encode(&p.proof, fri)?;
+    let bytes = encode(&p.proof, &p.withdrawals, fri)?;
     let pi = abi(&w.public);
     eyre::ensure!(accepts(fri, &w.public, &bytes, w.depth), "fresh proof does not verify");
     // Single-byte changes spread over the whole proof (header and every section included).
@@ -58,6 +65,16 @@ fn fixture(fri: &FriConfig, transfers: usize, mutations: usize) -> eyre::Result<
         m[pos] = value;
         corpus.push(json!({"target": "proof", "pos": pos, "value": value, "accept": accepts(fri, &w.public, &m, w.depth)}));
     }
+    // The withdrawal list at the end: its count byte, then a recipient and an amount byte of
+    // each entry.
+    let list = bytes.len() - 1 - 36 * p.withdrawals.len();
+    let picks = (0..p.withdrawals.len()).flat_map(|k| [list + 1 + 36 * k, list + 1 + 36 * k + 35]);
+    for pos in std::iter::once(list).chain(picks) {
+        let mut m = bytes.clone();
+        m[pos] ^= 1;
+        let accept = accepts(fri, &w.public, &m, w.depth);
+        corpus.push(json!({"target": "proof", "pos": pos, "value": m[pos], "accept": accept}));
+    }
     // One change in every public-input word (a low byte, so integer words stay in range).
     for word in 0..13 {
         let mut m = pi.clone();
@@ -67,15 +84,17 @@ fn fixture(fri: &FriConfig, transfers: usize, mutations: usize) -> eyre::Result<
         corpus.push(json!({"target": "public", "pos": pos, "value": m[pos], "accept": accept}));
     }
     println!(
-        "batch of {transfers} transfers: 2^{} rows, proven in {prove_s:.2} s, proof {} bytes, {} mutations",
+        "batch of {transfers} transfers, {withdrawals} withdrawals: 2^{} rows, proven in {prove_s:.2} s, proof {} bytes, {} mutations",
         p.proof.degree_bits,
         bytes.len(),
         corpus.len()
     );
     Ok(json!({
         "transfers": transfers,
+        "withdrawals": withdrawals,
         "degreeBits": p.proof.degree_bits,
         "publicInputs": format!("0x{}", hex::encode(&pi)),
+        "withdrawalRoot": format!("{}", w.public.withdrawal_root),
         "batchData": format!("0x{}", hex::encode(&wl.ctx.batch_data)),
         "proof": format!("0x{}", hex::encode(&bytes)),
         "mutations": corpus,
@@ -85,10 +104,14 @@ fn fixture(fri: &FriConfig, transfers: usize, mutations: usize) -> eyre::Result<
 fn main() -> eyre::Result<()> {
     let args: Vec<String> = std::env::args().collect();
     let opt = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1));
-    let sizes: Vec<usize> = match opt("--sizes") {
-        Some(s) => s.split(',').map(str::parse).collect::<Result<_, _>>()?,
-        None => vec![1, 8, 60],
+    let list = |s: &String| s.split(',').map(str::parse).collect::<Result<Vec<usize>, _>>();
+    let (sizes, withdrawals) = match (opt("--sizes"), opt("--withdrawals")) {
+        (None, None) => (vec![1, 8, 60], vec![0, 3, 16]),
+        (Some(s), None) => (list(s)?, vec![0; list(s)?.len()]),
+        (Some(s), Some(w)) => (list(s)?, list(w)?),
+        (None, Some(_)) => eyre::bail!("--withdrawals needs --sizes"),
     };
+    eyre::ensure!(sizes.len() == withdrawals.len(), "one --withdrawals count per size");
     let mutations: usize = opt("--mutations").map_or(Ok(240), |s| s.parse())?;
     let fri = match opt("--fri") {
         Some(s) => {
@@ -113,9 +136,9 @@ fn main() -> eyre::Result<()> {
     std::fs::write(base.join(solidity::SEEDS_PATH), solidity::seeds_contract_for(&air, &fri))?;
     let out = base.join("l1-contracts/test/fixtures");
     std::fs::create_dir_all(&out)?;
-    for (i, &n) in sizes.iter().enumerate() {
+    for (i, (&n, &wd)) in sizes.iter().zip(&withdrawals).enumerate() {
         // The first fixture carries the full mutation corpus; the others a smaller sample.
-        let f = fixture(&fri, n, if i == 0 { mutations } else { mutations.min(24) })?;
+        let f = fixture(&fri, (n, wd), if i == 0 { mutations } else { mutations.min(24) })?;
         std::fs::write(out.join(format!("batch-{n}.json")), serde_json::to_string_pretty(&f)?)?;
     }
     Ok(())

@@ -78,6 +78,24 @@ pub fn transfers(
     Ok(Workload { tree, rules, blocks, ctx })
 }
 
+impl Workload {
+    /// Appends `n` withdrawals to the last block: account `k` withdraws `1000 + k` to the L1
+    /// address `0x…k+1` (repeated byte).
+    pub fn with_withdrawals(mut self, n: usize) -> Self {
+        let ops = (0..n as u64).map(|k| Op::Withdraw {
+            from: account(k),
+            l1_recipient: Address::repeat_byte(k as u8 + 1),
+            amount: 1000 + u128::from(k),
+        });
+        if let Some(last) = self.blocks.last_mut() {
+            last.ops.extend(ops);
+        } else {
+            self.blocks.push(Block { timestamp: 10, ops: ops.collect() });
+        }
+        self
+    }
+}
+
 /// One measured proof of a transfer batch.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct BenchRow {

@@ -136,8 +136,14 @@ pub const TG: usize = W16_INV + 1;
 /// `Totals` updates: the bits of the home slot still to be matched, 16 per entry, the current
 /// chunk first (it halves on each path row and shifts every 16 levels).
 pub const SLOTQ: usize = TG + 1;
+/// A withdrawal debit: set only on the first row of an account debit that L1 pays out as the
+/// next entry of the batch's withdrawal list (its amount must equal that entry's).
+pub const WF: usize = SLOTQ + 4;
+/// One-hot position in the withdrawal list (`WMAX + 1` columns): `WSEL[k] = 1` while `k`
+/// withdrawals have been matched; it moves one step at each [`WF`] row.
+pub const WSEL: usize = WF + 1;
 /// Total width.
-pub const WIDTH: usize = SLOTQ + 4;
+pub const WIDTH: usize = WSEL + crate::public::WMAX + 1;
 
 /// Rows of an update that carry a marker: the job status row, the attestation rows, the
 /// `Totals` burned rows and the last row of a job value.

@@ -12,12 +12,12 @@ use serde::{Deserialize, Serialize};
 use crate::ProverError;
 use crate::air::BatchAir;
 use crate::config::FriConfig;
-use crate::public::PublicInputs;
+use crate::public::{PublicInputs, Withdrawal};
 use crate::trace::generate_trace;
 use crate::witness::Witness;
 
 /// Proof format version of [`BatchProof`].
-pub const PROOF_VERSION: u32 = 1;
+pub const PROOF_VERSION: u32 = 2;
 
 /// A batch proof with what a verifier needs to know about it.
 #[derive(Serialize, Deserialize)]
@@ -31,6 +31,9 @@ pub struct BatchProof<SC: StarkGenericConfig> {
     pub fri: FriConfig,
     /// The L1 public inputs proven.
     pub public: PublicInputs,
+    /// The batch's withdrawals: public values of the proof, hashed into `withdrawal_root` by
+    /// the verifier.
+    pub withdrawals: Vec<Withdrawal>,
     /// The STARK proof.
     pub proof: Proof<SC>,
 }
@@ -85,7 +88,7 @@ where
     let trace = generate_trace(witness)?;
     let t_trace = t0.elapsed();
     progress(Stage::Prove);
-    let pv = witness.public.to_field_elements();
+    let pv = witness.public_values()?;
     let proof = p3_uni_stark::prove(config, &air, trace, &pv)
         .map_err(|e| ProverError::Stark(format!("{e}")))?;
     tracing::info!(
@@ -102,12 +105,14 @@ where
         depth: witness.depth,
         fri: *fri,
         public: witness.public.clone(),
+        withdrawals: witness.withdrawals.clone(),
         proof,
     })
 }
 
 /// Verifies `proof` for `public` (the envelope's own copy of the public inputs is ignored) under
-/// `config`, whose FRI parameters must be `fri`.
+/// `config`, whose FRI parameters must be `fri`. The envelope's withdrawal list must hash to
+/// `public.withdrawal_root`.
 pub fn verify<SC>(
     config: &SC,
     fri: &FriConfig,
@@ -131,6 +136,7 @@ where
         ));
     }
     let air = BatchAir::new(depth).ok_or(ProverError::Depth(depth))?;
-    p3_uni_stark::verify(config, &air, &proof.proof, &public.to_field_elements())
+    let pv = public.public_values(&proof.withdrawals)?;
+    p3_uni_stark::verify(config, &air, &proof.proof, &pv)
         .map_err(|e| ProverError::Invalid(format!("{e}")))
 }

@@ -3,19 +3,32 @@
 //! rejected-deposits hash and slashes hash.
 //!
 //! The proof's public values are the 416-byte `abi.encode(PublicInputs)` as 208 big-endian
-//! 16-bit limbs (each < 2^16 < p), so an EVM verifier derives them from the bytes it already has.
-//! The AIR constrains words 2 and 3 (the state roots) against the trace; the other words are
-//! bound to the proof only through the Fiat–Shamir transcript (see `docs/prover.md`).
+//! 16-bit limbs (each < 2^16 < p), so an EVM verifier derives them from the bytes it already has,
+//! then the batch's withdrawal list (count and [`WMAX`] amounts), which the verifier hashes into
+//! `withdrawalRoot` itself. The AIR constrains the state roots, `queueCount`, `feesBurned` and
+//! the withdrawal amounts against the trace; the other words are bound to the proof only through
+//! the Fiat–Shamir transcript (see `docs/prover.md`).
 
 use alloy_primitives::{Address, B256, U256, keccak256};
 use ctm_core::hash::Felt;
 use p3_field::PrimeCharacteristicRing;
 use serde::{Deserialize, Serialize};
 
+use crate::ProverError;
+
 /// Number of 32-byte words of the encoding.
 pub const WORDS: usize = 13;
-/// Number of public values of the proof (16-bit limbs of the encoding).
-pub const NUM_PUBLIC_VALUES: usize = WORDS * 16;
+/// Public values of the `abi.encode(PublicInputs)` limbs.
+pub const PI_LIMBS: usize = WORDS * 16;
+/// Entries of the withdrawal list ([`ctm_core::l1::MAX_WITHDRAWALS_PER_BATCH`]).
+pub const WMAX: usize = ctm_core::l1::MAX_WITHDRAWALS_PER_BATCH;
+/// Public value holding the number of withdrawals.
+pub const PV_WD_COUNT: usize = PI_LIMBS;
+/// First public value of the withdrawal amounts: entry `k` is 8 big-endian 16-bit limbs at
+/// `PV_WD_AMOUNTS + 8k`; entries past the count are zero.
+pub const PV_WD_AMOUNTS: usize = PV_WD_COUNT + 1;
+/// Number of public values of the proof: the limbs of the encoding, then the withdrawal list.
+pub const NUM_PUBLIC_VALUES: usize = PV_WD_AMOUNTS + 8 * WMAX;
 /// First public value of `prevStateRoot` (word 2).
 pub const PV_PREV_ROOT: usize = 2 * 16;
 /// First public value of `newStateRoot` (word 3).
@@ -93,12 +106,36 @@ impl PublicInputs {
         self.words().iter().flat_map(|w| w.0).collect()
     }
 
-    /// The proof's public values: the encoding as big-endian 16-bit limbs.
+    /// The encoding as big-endian 16-bit limbs (the first [`PI_LIMBS`] public values).
     pub fn to_field_elements(&self) -> Vec<Felt> {
         self.abi_encode()
             .chunks_exact(2)
             .map(|c| Felt::from_u32(u32::from(u16::from_be_bytes([c[0], c[1]]))))
             .collect()
+    }
+
+    /// The proof's public values: [`Self::to_field_elements`], the number of withdrawals and
+    /// [`WMAX`] amounts of 8 big-endian 16-bit limbs (zero past the count). `withdrawals` must
+    /// hash to `withdrawal_root`: that is what ties the amounts the AIR checks to L1's payouts.
+    pub fn public_values(&self, withdrawals: &[Withdrawal]) -> Result<Vec<Felt>, ProverError> {
+        if withdrawals.len() > WMAX {
+            return Err(ProverError::Invalid(format!(
+                "{} withdrawals, at most {WMAX} per batch",
+                withdrawals.len()
+            )));
+        }
+        if withdrawal_root(withdrawals) != self.withdrawal_root {
+            return Err(ProverError::Invalid(
+                "the withdrawal list does not hash to withdrawalRoot".into(),
+            ));
+        }
+        let mut pv = self.to_field_elements();
+        pv.push(Felt::from_usize(withdrawals.len()));
+        for k in 0..WMAX {
+            let amount = withdrawals.get(k).map_or(0, |w| w.amount);
+            pv.extend((0..8).rev().map(|j| Felt::from_u32(((amount >> (16 * j)) & 0xffff) as u32)));
+        }
+        Ok(pv)
     }
 
     /// Names of the fields where `self` and `other` differ.
@@ -268,7 +305,7 @@ mod tests {
         for (i, word) in words.iter().enumerate().skip(1) {
             assert_eq!(*word, w(if i == 1 { 7 } else { i as u64 - 1 }));
         }
-        assert_eq!(pi.to_field_elements().len(), NUM_PUBLIC_VALUES);
+        assert_eq!(pi.to_field_elements().len(), PI_LIMBS);
     }
 
     #[test]

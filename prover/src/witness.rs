@@ -80,6 +80,9 @@ pub struct AccountDelta {
     pub bump: bool,
     /// A transfer debit whose amount the next update credits.
     pub link: bool,
+    /// A `Withdraw` debit: L1 pays its amount out as the next entry of the withdrawal list.
+    #[serde(default)]
+    pub withdrawal: bool,
 }
 
 /// One single-leaf update of the state tree.
@@ -108,6 +111,15 @@ pub struct Witness {
     pub public: PublicInputs,
     /// The leaf updates in order.
     pub updates: Vec<LeafUpdate>,
+    /// The batch's withdrawals in order (they hash to `public.withdrawal_root`).
+    pub withdrawals: Vec<Withdrawal>,
+}
+
+impl Witness {
+    /// The proof's public values ([`PublicInputs::public_values`] with this batch's withdrawals).
+    pub fn public_values(&self) -> Result<Vec<ctm_core::hash::Felt>, crate::ProverError> {
+        self.public.public_values(&self.withdrawals)
+    }
 }
 
 /// Why a batch has no witness.
@@ -150,6 +162,14 @@ pub enum WitnessError {
         /// Op index.
         op: usize,
     },
+    /// More withdrawals than one batch proof can carry.
+    #[error("{got} withdrawals in the batch, at most {max}")]
+    TooManyWithdrawals {
+        /// Withdrawals in the batch.
+        got: usize,
+        /// [`public::WMAX`].
+        max: usize,
+    },
     /// The ops and the L1 queue disagree.
     #[error("deposit queue: {0}")]
     Queue(String),
@@ -174,6 +194,7 @@ struct Change {
     old: Option<Vec<u8>>,
     new: Option<Vec<u8>>,
     link: bool,
+    withdrawal: bool,
 }
 
 fn account_of(v: &Option<Vec<u8>>) -> Account {
@@ -251,7 +272,14 @@ pub fn build_witness(
                 };
                 if old != new {
                     current.insert(key, new.clone());
-                    changes.push(Change { op: op_index, key, old, new, link: false });
+                    changes.push(Change {
+                        op: op_index,
+                        key,
+                        old,
+                        new,
+                        link: false,
+                        withdrawal: false,
+                    });
                 }
             }
             if let (Op::Transfer { .. }, [debit, credit]) = (op, &mut changes[first_change..]) {
@@ -259,6 +287,14 @@ pub fn build_witness(
                 let (c, d) = (account_of(&credit.old), account_of(&credit.new));
                 debit.link = b.balance < a.balance
                     && d.balance.checked_sub(c.balance) == a.balance.checked_sub(b.balance);
+            }
+            // The `from` debit of a withdrawal (its first change; the other is `Totals`).
+            if let Op::Withdraw { from, amount, .. } = op
+                && let Some(debit) =
+                    changes[first_change..].iter_mut().find(|c| c.key == StateKey::Account(*from))
+            {
+                let (a, b) = (account_of(&debit.old), account_of(&debit.new));
+                debit.withdrawal = a.balance.checked_sub(b.balance) == Some(*amount);
             }
         }
         op_base += block.ops.len();
@@ -272,6 +308,9 @@ pub fn build_witness(
                 got: shadow.root(),
             });
         }
+    }
+    if withdrawals.len() > public::WMAX {
+        return Err(WitnessError::TooManyWithdrawals { got: withdrawals.len(), max: public::WMAX });
     }
     let burned = totals_of(&real)?.burned - burned_before;
     check_queue(ctx, &deposits)?;
@@ -296,7 +335,7 @@ pub fn build_witness(
             return Err(WitnessError::PublicInputMismatch(diff));
         }
     }
-    Ok((Witness { depth, public, updates }, real))
+    Ok((Witness { depth, public, updates, withdrawals }, real))
 }
 
 /// Deposits must credit the consumed, non-rejected deposit entries in order.
@@ -398,6 +437,7 @@ fn emit_block(
                     amount: b.balance.abs_diff(a.balance),
                     bump: b.nonce != a.nonce,
                     link: c.link,
+                    withdrawal: c.withdrawal,
                 })
             }
             _ => None,

@@ -9,6 +9,7 @@ use ctm_prover::config::{Challenge, EvmPcs};
 use ctm_prover::evm::codec::{decode, encode};
 use ctm_prover::evm::seeds::{fri_seed, pcs_seed, stark_seed};
 use ctm_prover::evm::{CodecError, L1_FRI, solidity};
+use ctm_prover::public::WMAX;
 use ctm_prover::{
     BatchProof, EvmConfig, FriConfig, Witness, bench, build_witness, evm_config, prove,
 };
@@ -37,8 +38,9 @@ impl CryptographicHasher<u8, [u8; 32]> for Tap {
 type TapConfig =
     StarkConfig<EvmPcs, Challenge, SerializingChallenger32<Felt, HashChallenger<u8, Tap, 32>>>;
 
-fn proof_of(transfers: usize) -> (Witness, BatchProof<EvmConfig>) {
-    let wl = bench::transfers(transfers, transfers.max(2), 1).unwrap();
+fn proof_of(transfers: usize, withdrawals: usize) -> (Witness, BatchProof<EvmConfig>) {
+    let wl =
+        bench::transfers(transfers, transfers.max(2), 1).unwrap().with_withdrawals(withdrawals);
     let (w, _) = build_witness(&wl.tree, &wl.rules, &wl.blocks, &wl.ctx).unwrap();
     let p = prove(&evm_config(&L1_FRI), &L1_FRI, &w, |_| {}).unwrap();
     (w, p)
@@ -46,12 +48,22 @@ fn proof_of(transfers: usize) -> (Witness, BatchProof<EvmConfig>) {
 
 #[test]
 fn encoding_round_trips_and_verifies() {
-    let (w, p) = proof_of(3);
-    let bytes = encode(&p.proof, &L1_FRI).unwrap();
-    let back = decode(&bytes, &L1_FRI).unwrap();
-    assert_eq!(encode(&back, &L1_FRI).unwrap(), bytes);
-    let envelope = BatchProof { proof: back, ..p };
+    let (w, p) = proof_of(3, 2);
+    let bytes = encode(&p.proof, &p.withdrawals, &L1_FRI).unwrap();
+    let (back, list) = decode(&bytes, &L1_FRI).unwrap();
+    assert_eq!(list, w.withdrawals);
+    assert_eq!(encode(&back, &list, &L1_FRI).unwrap(), bytes);
+    let envelope = BatchProof { proof: back, withdrawals: list, ..p };
     ctm_prover::verify(&evm_config(&L1_FRI), &L1_FRI, w.depth, &w.public, &envelope).unwrap();
+    // The withdrawal list is bounded: a count above WMAX is refused before its entries are read.
+    let list_at = bytes.len() - 1 - 36 * w.withdrawals.len();
+    let mut many = bytes[..=list_at].to_vec();
+    many[list_at] = WMAX as u8 + 1;
+    many.extend(std::iter::repeat_n(1u8, 36 * (WMAX + 1)));
+    let bound = CodecError::Bound { what: "withdrawal", got: WMAX + 1, max: WMAX };
+    assert_eq!(decode(&many, &L1_FRI).err(), Some(bound.clone()));
+    let too_many = vec![w.withdrawals[0].clone(); WMAX + 1];
+    assert_eq!(encode(&envelope.proof, &too_many, &L1_FRI).err(), Some(bound));
     // Truncated, oversized and non-canonical encodings are refused by the decoder.
     assert!(matches!(decode(&bytes[..bytes.len() - 1], &L1_FRI), Err(CodecError::Truncated(_))));
     let mut long = bytes.clone();
@@ -79,10 +91,10 @@ fn encoding_round_trips_for_other_folding_schedules() {
         let wl = bench::transfers(2, 2, 1).unwrap();
         let (w, _) = build_witness(&wl.tree, &wl.rules, &wl.blocks, &wl.ctx).unwrap();
         let p = prove(&evm_config(&fri), &fri, &w, |_| {}).unwrap();
-        let bytes = encode(&p.proof, &fri).unwrap();
-        let back = decode(&bytes, &fri).unwrap();
-        assert_eq!(encode(&back, &fri).unwrap(), bytes);
-        let envelope = BatchProof { proof: back, ..p };
+        let bytes = encode(&p.proof, &p.withdrawals, &fri).unwrap();
+        let (back, list) = decode(&bytes, &fri).unwrap();
+        assert_eq!(encode(&back, &list, &fri).unwrap(), bytes);
+        let envelope = BatchProof { proof: back, withdrawals: list, ..p };
         ctm_prover::verify(&evm_config(&fri), &fri, w.depth, &w.public, &envelope).unwrap();
         // The same bytes do not decode under another schedule.
         let other = FriConfig { log_arity: log_arity % 4 + 1, ..fri };
@@ -124,8 +136,8 @@ impl Model {
 
 #[test]
 fn transcript_matches_plonky3_challenger() {
-    let (w, p) = proof_of(2);
-    let bytes = encode(&p.proof, &L1_FRI).unwrap();
+    let (w, p) = proof_of(2, 1);
+    let bytes = encode(&p.proof, &p.withdrawals, &L1_FRI).unwrap();
     let air = ctm_prover::air::BatchAir::new(w.depth).unwrap();
     let db = p.proof.degree_bits;
     // Plonky3's verifier with a recording keccak.
@@ -142,7 +154,7 @@ fn transcript_matches_plonky3_challenger() {
         SerializingChallenger32::new(HashChallenger::new(vec![], Tap)),
     );
     TAPE.with(|t| t.borrow_mut().clear());
-    let pv = w.public.to_field_elements();
+    let pv = w.public_values().unwrap();
     p3_uni_stark::verify(&tap_cfg, &air, &tap_proof, &pv).unwrap();
     let tape = TAPE.with(|t| t.take());
 
@@ -201,22 +213,29 @@ fn generated_seeds_contract_is_current() {
 
 #[test]
 fn proof_fixtures_are_current() {
-    // Proving is deterministic: the committed L1 fixture must be byte-identical to a fresh proof
-    // of the same batch under the current AIR, seeds and encoding.
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../l1-contracts/test/fixtures/batch-1.json");
-    let fixture: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(path).unwrap_or_default())
-            .unwrap_or_default();
-    let (w, p) = proof_of(1);
-    let fresh = format!("0x{}", hex::encode(encode(&p.proof, &L1_FRI).unwrap()));
-    let public = format!(
-        "0x{}",
-        hex::encode(w.public.words().iter().flat_map(|x| x.0).collect::<Vec<u8>>())
-    );
-    assert!(
-        fixture["proof"].as_str() == Some(fresh.as_str())
-            && fixture["publicInputs"].as_str() == Some(public.as_str()),
-        "l1-contracts/test/fixtures are stale: run `{}`",
-        solidity::COMMAND
-    );
+    // Proving is deterministic: the committed L1 fixtures must be byte-identical to fresh proofs
+    // of the same batches under the current AIR, seeds and encoding (batch-8 carries 3
+    // withdrawals).
+    for (transfers, withdrawals) in [(1, 0), (8, 3)] {
+        let path = format!(
+            "{}/../l1-contracts/test/fixtures/batch-{transfers}.json",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let fixture: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap_or_default())
+                .unwrap_or_default();
+        let (w, p) = proof_of(transfers, withdrawals);
+        let fresh =
+            format!("0x{}", hex::encode(encode(&p.proof, &p.withdrawals, &L1_FRI).unwrap()));
+        let public = format!(
+            "0x{}",
+            hex::encode(w.public.words().iter().flat_map(|x| x.0).collect::<Vec<u8>>())
+        );
+        assert!(
+            fixture["proof"].as_str() == Some(fresh.as_str())
+                && fixture["publicInputs"].as_str() == Some(public.as_str()),
+            "l1-contracts/test/fixtures are stale: run `{}`",
+            solidity::COMMAND
+        );
+    }
 }

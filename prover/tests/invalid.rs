@@ -8,7 +8,7 @@ use common::*;
 use ctm_core::codec::Codec;
 use ctm_core::state::{Account, Job, JobStatus, StateKey};
 use ctm_core::{Op, OpError};
-use ctm_prover::public::{QueueEntry, Withdrawal, withdrawal_root};
+use ctm_prover::public::{QueueEntry, WMAX, Withdrawal, withdrawal_root};
 use ctm_prover::trace::{TraceError, generate_trace, generate_trace_unchecked};
 use ctm_prover::witness::{BatchContext, Block, Witness, WitnessError, build_witness};
 
@@ -53,7 +53,7 @@ fn rejected_by_air(w: &Witness) {
     let w = &w;
     assert!(generate_trace(w).is_err(), "strict trace generation accepts the fault");
     let trace = generate_trace_unchecked(w).unwrap();
-    let pv = w.public.to_field_elements();
+    let pv = w.public_values().unwrap();
     assert!(violates(w, trace.clone(), pv.clone()), "the AIR accepts the fault");
     assert!(!stark_accepts(w.depth, trace, &pv), "a proof of the faulty trace verifies");
 }
@@ -105,7 +105,7 @@ fn fees_burned_and_queue_count_are_bound_to_totals() {
     let honest = witness(vec![deposit, fee], &ctx).unwrap();
     assert_eq!((honest.public.fees_burned, honest.public.queue_count), (70_000, 1));
     let trace = check(&honest);
-    assert!(stark_accepts(16, trace.clone(), &honest.public.to_field_elements()));
+    assert!(stark_accepts(16, trace.clone(), &honest.public_values().unwrap()));
     let cheats: [fn(&mut Witness); 5] = [
         |w| w.public.fees_burned += 1,
         |w| w.public.fees_burned -= 1,
@@ -117,7 +117,7 @@ fn fees_burned_and_queue_count_are_bound_to_totals() {
         let mut w = honest.clone();
         cheat(&mut w);
         assert!(matches!(generate_trace(&w), Err(TraceError::Totals(_, _))));
-        let pv = w.public.to_field_elements();
+        let pv = w.public_values().unwrap();
         let unchecked = generate_trace_unchecked(&w).unwrap();
         assert!(violates(&w, unchecked.clone(), pv.clone()), "the AIR accepts the public value");
         assert!(!stark_accepts(16, unchecked, &pv), "a proof with the public value verifies");
@@ -137,7 +137,7 @@ fn totals_is_created_only_at_its_home_slot() {
     let totals = StateKey::Totals.to_bytes();
     let at = honest.updates.iter().position(|u| u.new.as_ref().unwrap().key == totals).unwrap();
     assert!(honest.updates[at].old.is_none(), "the deposit creates Totals");
-    assert!(stark_accepts(16, check(&honest), &honest.public.to_field_elements()));
+    assert!(stark_accepts(16, check(&honest), &honest.public_values().unwrap()));
     let mut moved = honest.clone();
     moved.updates[at].slot ^= 1;
     rechain(&mut moved);
@@ -157,8 +157,8 @@ fn wrong_old_root() {
     w.public.prev_state_root.0[31] ^= 1;
     assert!(matches!(generate_trace(&w), Err(TraceError::RootChain(0))));
     let trace = generate_trace(&honest).unwrap();
-    assert!(violates(&w, trace.clone(), w.public.to_field_elements()));
-    assert!(!stark_accepts(16, trace, &w.public.to_field_elements()));
+    assert!(violates(&w, trace.clone(), w.public_values().unwrap()));
+    assert!(!stark_accepts(16, trace, &w.public_values().unwrap()));
 }
 
 #[test]
@@ -173,8 +173,8 @@ fn wrong_new_root() {
     w.public.new_state_root.0[31] ^= 1;
     assert!(matches!(generate_trace(&w), Err(TraceError::RootChain(2))));
     let trace = generate_trace(&honest).unwrap();
-    assert!(violates(&w, trace.clone(), w.public.to_field_elements()));
-    assert!(!stark_accepts(16, trace, &w.public.to_field_elements()));
+    assert!(violates(&w, trace.clone(), w.public_values().unwrap()));
+    assert!(!stark_accepts(16, trace, &w.public_values().unwrap()));
 }
 
 #[test]
@@ -196,18 +196,27 @@ fn data_commitment_mismatch() {
     .unwrap();
     let mut other = w.public.clone();
     other.batch_data_hash = keccak256(b"other data");
-    let (real, fake) = (w.public.to_field_elements(), other.to_field_elements());
+    let (real, fake) = (w.public_values().unwrap(), other.public_values(&w.withdrawals).unwrap());
     assert!(stark_accepts(16, generate_trace(&w).unwrap(), &real));
     assert!(!stark_accepts_with(16, generate_trace(&w).unwrap(), &real, &fake));
 }
 
 #[test]
 fn withdrawal_not_in_the_root() {
-    let ops = vec![Op::Withdraw { from: actor(0), l1_recipient: actor(9), amount: 500 }];
+    let ops = vec![
+        Op::Transfer { from: actor(0), to: actor(1), amount: 7 },
+        Op::Withdraw { from: actor(0), l1_recipient: actor(9), amount: 500 },
+        Op::Withdraw { from: actor(1), l1_recipient: actor(8), amount: 40 },
+    ];
     let honest = witness(ops.clone(), &BatchContext::default()).unwrap();
-    let real = Withdrawal { recipient: actor(9), amount: 500 };
-    assert_eq!(honest.public.withdrawal_root, withdrawal_root(&[real]));
-    // L1 was told a root without this withdrawal (or with another amount).
+    let real = vec![
+        Withdrawal { recipient: actor(9), amount: 500 },
+        Withdrawal { recipient: actor(8), amount: 40 },
+    ];
+    assert_eq!(honest.withdrawals, real);
+    assert_eq!(honest.public.withdrawal_root, withdrawal_root(&real));
+    assert!(stark_accepts(16, check(&honest), &honest.public_values().unwrap()));
+    // The witness path: L1 was told a root without a withdrawal or with another amount.
     for root in [B256::ZERO, withdrawal_root(&[Withdrawal { recipient: actor(9), amount: 501 }])] {
         let mut expected = honest.public.clone();
         expected.withdrawal_root = root;
@@ -216,9 +225,49 @@ fn withdrawal_not_in_the_root() {
         assert!(
             matches!(err, Err(WitnessError::PublicInputMismatch(f)) if f == ["withdrawalRoot"])
         );
-        let (real, fake) = (honest.public.to_field_elements(), expected.to_field_elements());
-        assert!(!stark_accepts_with(16, generate_trace(&honest).unwrap(), &real, &fake));
     }
+    // The AIR path: a cheating prover proves the honest updates against a list (and the root it
+    // hashes to) that L1 would pay out differently.
+    let with_list = |list: Vec<Withdrawal>| {
+        let mut w = honest.clone();
+        w.public.withdrawal_root = withdrawal_root(&list);
+        w.withdrawals = list;
+        w
+    };
+    let more = Withdrawal { recipient: actor(7), amount: 1 };
+    for list in [
+        vec![real[0].clone(), Withdrawal { amount: 41, ..real[1].clone() }], // another amount
+        vec![real[1].clone(), real[0].clone()],                              // another order
+        vec![real[0].clone(), real[1].clone(), more], // a payout with no debit
+        vec![real[0].clone()],                        // a debit not paid out
+        vec![],
+    ] {
+        rejected_by_air(&with_list(list));
+    }
+    // Or it leaves a withdrawal debit unflagged, or flags a transfer's debit or credit.
+    let debits: Vec<usize> = (0..honest.updates.len())
+        .filter(|&i| honest.updates[i].account.is_some_and(|d| d.withdrawal))
+        .collect();
+    assert_eq!(debits.len(), 2);
+    let mut unflagged = honest.clone();
+    unflagged.updates[debits[1]].account.as_mut().unwrap().withdrawal = false;
+    rejected_by_air(&unflagged);
+    for transfer_side in [0, 1] {
+        let mut w = with_list(vec![Withdrawal { recipient: actor(9), amount: 7 }]);
+        for &i in &debits {
+            w.updates[i].account.as_mut().unwrap().withdrawal = false;
+        }
+        w.updates[transfer_side].account.as_mut().unwrap().withdrawal = true;
+        rejected_by_air(&w);
+    }
+    // More withdrawals than the proof's list holds are refused up front.
+    let many: Vec<Op> = (0..=WMAX as u8)
+        .map(|k| Op::Withdraw { from: actor(k % 3), l1_recipient: actor(9), amount: 1 })
+        .collect();
+    let err = witness(many, &BatchContext::default());
+    assert!(
+        matches!(err, Err(WitnessError::TooManyWithdrawals { got, max: WMAX }) if got == WMAX + 1)
+    );
 }
 
 #[test]
@@ -320,7 +369,7 @@ fn settle_without_attestation() {
     // The honest order proves.
     let done = Block { timestamp: T0 + 100, ops: vec![Op::Settle { job: 0 }] };
     let w = build(&[first.clone(), done]).unwrap();
-    assert!(stark_accepts(w.depth, check(&w), &w.public.to_field_elements()));
+    assert!(stark_accepts(w.depth, check(&w), &w.public_values().unwrap()));
     let mut same = w.clone();
     rechain(&mut same);
     assert_eq!(same, w, "rechain changes an honest witness");

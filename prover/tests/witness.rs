@@ -137,7 +137,7 @@ fn every_job_transition_satisfies_the_air() {
         }
     }
     assert!(seen.iter().all(|s| *s), "transitions not exercised: {seen:?}");
-    assert!(stark_accepts(w.depth, trace, &w.public.to_field_elements()));
+    assert!(stark_accepts(w.depth, trace, &w.public_values().unwrap()));
 }
 
 #[test]

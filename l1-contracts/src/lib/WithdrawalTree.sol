@@ -23,6 +23,27 @@ library WithdrawalTree {
         return keccak256(abi.encode(index, recipient, amount));
     }
 
+    /// @notice The root of a whole list of leaves: padded with bytes32(0) to a power of two, a
+    ///         single leaf is its own root, no leaf gives bytes32(0).
+    /// @param leaves The leaves in order.
+    /// @return The root.
+    function rootOfLeaves(bytes32[] memory leaves) internal pure returns (bytes32) {
+        uint256 n = leaves.length;
+        if (n == 0) return bytes32(0);
+        uint256 size = 1;
+        while (size < n) size <<= 1;
+        bytes32[] memory level = new bytes32[](size);
+        for (uint256 i = 0; i < n; i++) {
+            level[i] = leaves[i];
+        }
+        for (; size > 1; size >>= 1) {
+            for (uint256 i = 0; i < size / 2; i++) {
+                level[i] = keccak256(abi.encodePacked(level[2 * i], level[2 * i + 1]));
+            }
+        }
+        return level[0];
+    }
+
     /// @notice Recomputes the root from a leaf, its index and its siblings.
     /// @param leafHash The leaf.
     /// @param index The leaf index.

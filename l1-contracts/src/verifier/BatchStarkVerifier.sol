@@ -5,6 +5,7 @@ import {IVerifier} from "../interfaces/IVerifier.sol";
 import {KoalaBear as K} from "./KoalaBear.sol";
 import {Transcript} from "./Transcript.sol";
 import {BatchVerifierSeeds} from "./BatchVerifierSeeds.sol";
+import {WithdrawalTree} from "../lib/WithdrawalTree.sol";
 
 /// @notice The generated out-of-domain constraint evaluator of the batch AIR.
 interface IConstraintEvaluator {
@@ -58,9 +59,13 @@ contract BatchStarkVerifier is IVerifier {
     error DuplicateLeafMismatch(uint256 tree);
     /// @notice A query does not fold to the final polynomial.
     error FinalPolyMismatch(uint256 query);
+    /// @notice The proof's withdrawal list has more entries than the AIR's public values hold.
+    error TooManyWithdrawals(uint256 count, uint256 max);
+    /// @notice The proof's withdrawal list does not hash to the public inputs' `withdrawalRoot`.
+    error WithdrawalRootMismatch(bytes32 listRoot, bytes32 withdrawalRoot);
 
     /// @notice Encoding version read from the first byte.
-    uint256 public constant VERSION = 2;
+    uint256 public constant VERSION = 3;
 
     /// @notice The generated constraint evaluator.
     IConstraintEvaluator public immutable constraints;
@@ -76,6 +81,7 @@ contract BatchStarkVerifier is IVerifier {
     uint256 internal immutable MIN_DB;
     uint256 internal immutable MAX_DB;
     uint256 internal immutable NPV;
+    uint256 internal immutable WMAX;
 
     /// @dev Offsets are absolute calldata positions.
     struct Ctx {
@@ -88,6 +94,7 @@ contract BatchStarkVerifier is IVerifier {
         uint256 offFinal;
         uint256 offPow;
         uint256 offRows;
+        uint256 offWithdrawals; // the withdrawal list: u8 count, then 36-byte entries
         uint256 cursor;
         uint256 alpha;
         uint256 zeta;
@@ -114,13 +121,14 @@ contract BatchStarkVerifier is IVerifier {
         MIN_DB = seeds_.MIN_DEGREE_BITS();
         MAX_DB = seeds_.MAX_DEGREE_BITS();
         NPV = seeds_.NUM_PUBLIC_VALUES();
+        WMAX = seeds_.MAX_WITHDRAWALS();
     }
 
     /// @inheritdoc IVerifier
     function verify(bytes calldata publicInputs, bytes calldata proof) external view returns (bool) {
         if (publicInputs.length != 416) revert BadPublicInputsLength(publicInputs.length);
         Ctx memory c = _layout(proof);
-        (uint256[] memory pv, bytes memory pvMont) = _publicValues(publicInputs);
+        (uint256[] memory pv, bytes memory pvMont) = _publicValues(publicInputs, c);
         _transcript(c, pvMont);
         _checkConstraints(c, pv);
         _checkFri(c);
@@ -176,8 +184,19 @@ contract BatchStarkVerifier is IVerifier {
             }
             at += 2 + 32 * count;
         }
+        if (at + 1 > c.end) revert ProofTooShort(at + 1 - c.base, c.end - c.base);
+        c.offWithdrawals = at;
+        uint256 withdrawals = uint8(bytes1(_word(at)));
+        if (withdrawals > WMAX) revert TooManyWithdrawals(withdrawals, WMAX);
+        at += 1 + 36 * withdrawals;
         if (at > c.end) revert ProofTooShort(at - c.base, c.end - c.base);
         if (at < c.end) revert ProofTooLong(at - c.base, c.end - c.base);
+    }
+
+    function _word(uint256 at) private pure returns (bytes32 w) {
+        assembly ("memory-safe") {
+            w := calldataload(at)
+        }
     }
 
     function _offset(bytes calldata b) private pure returns (uint256 off) {
@@ -237,24 +256,52 @@ contract BatchStarkVerifier is IVerifier {
         if (c.cursor > c.end) revert ProofTooShort(c.cursor - c.base, c.end - c.base);
     }
 
-    /// @dev The 208 public values (big-endian 16-bit limbs of the 13 words) and their
-    ///      Montgomery little-endian bytes, as the transcript observes them.
-    function _publicValues(bytes calldata pi) internal view returns (uint256[] memory pv, bytes memory mont) {
+    /// @dev The public values: the 208 big-endian 16-bit limbs of the 13 words, the number of
+    ///      withdrawals and WMAX amounts of 8 limbs each (zero past the count), read from the
+    ///      proof's withdrawal list after checking that it hashes to `withdrawalRoot` (word 9);
+    ///      with their Montgomery little-endian bytes, as the transcript observes them.
+    function _publicValues(bytes calldata pi, Ctx memory c)
+        internal
+        view
+        returns (uint256[] memory pv, bytes memory mont)
+    {
         uint256 npv = NPV;
         pv = new uint256[](npv);
         mont = new bytes(4 * npv);
+        uint256 list = c.offWithdrawals;
+        uint256 count = uint8(bytes1(_word(list)));
+        bytes32[] memory leaves = new bytes32[](count);
+        for (uint256 k = 0; k < count; ++k) {
+            uint256 at = list + 1 + 36 * k;
+            address recipient = address(bytes20(_word(at)));
+            uint256 amount = uint256(_word(at + 20)) >> 128;
+            leaves[k] = WithdrawalTree.leaf(k, recipient, amount);
+        }
+        bytes32 root = WithdrawalTree.rootOfLeaves(leaves);
+        if (root != bytes32(pi[288:320])) revert WithdrawalRootMismatch(root, bytes32(pi[288:320]));
         assembly ("memory-safe") {
             let base := pi.offset
-            for { let i := 0 } lt(i, npv) { i := add(i, 1) } {
+            let pvs := add(pv, 32)
+            for { let i := 0 } lt(i, 208) { i := add(i, 1) } {
                 let word := calldataload(add(base, mul(32, div(i, 16))))
-                let limb := and(shr(mul(16, sub(15, mod(i, 16))), word), 0xffff)
-                mstore(add(add(pv, 32), mul(i, 32)), limb)
-                let m := mulmod(limb, 33554430, 0x7f000001)
-                let p := add(add(mont, 32), mul(i, 4))
-                mstore8(p, and(m, 0xff))
-                mstore8(add(p, 1), and(shr(8, m), 0xff))
-                mstore8(add(p, 2), and(shr(16, m), 0xff))
-                mstore8(add(p, 3), shr(24, m))
+                mstore(add(pvs, mul(i, 32)), and(shr(mul(16, sub(15, mod(i, 16))), word), 0xffff))
+            }
+            mstore(add(pvs, mul(208, 32)), count)
+            for { let k := 0 } lt(k, count) { k := add(k, 1) } {
+                let amount := shr(128, calldataload(add(list, add(21, mul(36, k)))))
+                let at := add(pvs, mul(add(209, mul(8, k)), 32))
+                for { let j := 0 } lt(j, 8) { j := add(j, 1) } {
+                    mstore(add(at, mul(j, 32)), and(shr(mul(16, sub(7, j)), amount), 0xffff))
+                }
+            }
+            let m := add(mont, 32)
+            for { let i := 0 } lt(i, npv) { i := add(i, 1) } {
+                let x := mulmod(mload(add(pvs, mul(i, 32))), 33554430, 0x7f000001)
+                let p := add(m, mul(i, 4))
+                mstore8(p, and(x, 0xff))
+                mstore8(add(p, 1), and(shr(8, x), 0xff))
+                mstore8(add(p, 2), and(shr(16, x), 0xff))
+                mstore8(add(p, 3), shr(24, x))
             }
         }
     }
@@ -408,7 +455,7 @@ contract BatchStarkVerifier is IVerifier {
             shift += c.ks[r];
         }
         _checkFinal(c, f, shift);
-        if (c.cursor != c.end) revert ProofTooLong(c.cursor - c.base, c.end - c.base);
+        if (c.cursor != c.offWithdrawals) revert ProofTooLong(c.cursor - c.base, c.offWithdrawals - c.base);
     }
 
     /// @dev Every query's last fold equals the final polynomial at its point of the final

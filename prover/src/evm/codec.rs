@@ -16,7 +16,11 @@
 //! trace multiproof: u16 n ‖ n × 32 | quotient multiproof: u16 n ‖ n × 32
 //! per FRI round r: per query 2^k_r − 1 siblings (ext, row order without the query's own slot)
 //!                  ‖ u16 n ‖ n × 32
+//! withdrawal list: u8 n (≤ WMAX) ‖ n × (recipient (20) ‖ amount (16, big endian))
 //! ```
+//!
+//! The withdrawal list is part of the proof's public values; the verifier hashes it into the
+//! withdrawal root and compares that with the public inputs' `withdrawalRoot`.
 
 use ctm_core::hash::Felt;
 use p3_field::{BasedVectorSpace, Field, PrimeCharacteristicRing, PrimeField32};
@@ -27,9 +31,10 @@ use p3_uni_stark::{Commitments, OpenedValues, Proof};
 use super::{CodecError, EXT_DEGREE, MAX_DEGREE_BITS, MIN_DEGREE_BITS, QUOTIENT_CHUNKS};
 use crate::config::{Challenge, EvmConfig, FriConfig};
 use crate::layout::WIDTH;
+use crate::public::{WMAX, Withdrawal};
 
 /// Encoding version byte.
-pub const VERSION: u8 = 2;
+pub const VERSION: u8 = 3;
 /// Largest digest count of one multiproof (a tree of 2^(22+8) leaves and 255 queries stays below).
 pub const MAX_DIGESTS: usize = 8192;
 
@@ -79,9 +84,17 @@ fn check_fri(fri: &FriConfig) -> Result<(), CodecError> {
     fri.validate().map_err(|_| CodecError::Shape("FRI parameters out of range"))
 }
 
-/// Encodes a proof made with [`crate::evm_config`]`(fri)` for the L1 verifier.
-pub fn encode(proof: &Proof<EvmConfig>, fri: &FriConfig) -> Result<Vec<u8>, CodecError> {
+/// Encodes a proof made with [`crate::evm_config`]`(fri)` and its batch's withdrawal list for
+/// the L1 verifier.
+pub fn encode(
+    proof: &Proof<EvmConfig>,
+    withdrawals: &[Withdrawal],
+    fri: &FriConfig,
+) -> Result<Vec<u8>, CodecError> {
     check_fri(fri)?;
+    if withdrawals.len() > WMAX {
+        return Err(CodecError::Bound { what: "withdrawal", got: withdrawals.len(), max: WMAX });
+    }
     let db = proof.degree_bits;
     if !(MIN_DEGREE_BITS..=MAX_DEGREE_BITS).contains(&db) {
         return Err(CodecError::DegreeBits(db));
@@ -153,6 +166,11 @@ pub fn encode(proof: &Proof<EvmConfig>, fri: &FriConfig) -> Result<Vec<u8>, Code
         }
         w.digests(&step.opening_proof)?;
     }
+    w.0.push(withdrawals.len() as u8);
+    for wd in withdrawals {
+        w.0.extend_from_slice(wd.recipient.as_slice());
+        w.0.extend_from_slice(&wd.amount.to_be_bytes());
+    }
     Ok(w.0)
 }
 
@@ -210,8 +228,12 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// Decodes an L1 proof back into Plonky3's proof type (for the Rust verifier and tests).
-pub fn decode(bytes: &[u8], fri: &FriConfig) -> Result<Proof<EvmConfig>, CodecError> {
+/// Decodes an L1 proof back into Plonky3's proof type and the withdrawal list (for the Rust
+/// verifier and tests).
+pub fn decode(
+    bytes: &[u8],
+    fri: &FriConfig,
+) -> Result<(Proof<EvmConfig>, Vec<Withdrawal>), CodecError> {
     check_fri(fri)?;
     let mut r = Reader { b: bytes, at: 0 };
     let v = r.u8()?;
@@ -252,6 +274,17 @@ pub fn decode(bytes: &[u8], fri: &FriConfig) -> Result<Proof<EvmConfig>, CodecEr
         commit_phase_openings
             .push(CommitPhaseMultiStep { sibling_values, opening_proof: r.digests()? });
     }
+    let n = usize::from(r.u8()?);
+    if n > WMAX {
+        return Err(CodecError::Bound { what: "withdrawal", got: n, max: WMAX });
+    }
+    let mut withdrawals = Vec::with_capacity(n);
+    for _ in 0..n {
+        let recipient = alloy_primitives::Address::from_slice(r.take(20)?);
+        let mut amount = [0u8; 16];
+        amount.copy_from_slice(r.take(16)?);
+        withdrawals.push(Withdrawal { recipient, amount: u128::from_be_bytes(amount) });
+    }
     if r.at != bytes.len() {
         return Err(CodecError::Trailing(bytes.len() - r.at));
     }
@@ -264,11 +297,12 @@ pub fn decode(bytes: &[u8], fri: &FriConfig) -> Result<Proof<EvmConfig>, CodecEr
         final_poly,
         query_pow_witness,
     };
-    Ok(Proof {
+    let proof = Proof {
         commitments,
         opened_values,
         opening_proof,
         degree_bits: db,
         ood_pow_witness: Felt::ZERO,
-    })
+    };
+    Ok((proof, withdrawals))
 }

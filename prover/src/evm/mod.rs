@@ -26,7 +26,7 @@ pub const QUOTIENT_CHUNKS: usize = 2;
 pub const EXT_DEGREE: usize = 4;
 
 /// Errors of the EVM proof encoding.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Clone, Debug, thiserror::Error, PartialEq, Eq)]
 pub enum CodecError {
     /// The proof has a feature the L1 verifier does not support (ZK, preprocessed columns, …).
     #[error("unsupported proof shape: {0}")]

@@ -49,6 +49,9 @@ pub enum TraceError {
     /// changes disagree with the public `queueCount` / `feesBurned`.
     #[error("update {0}: totals ({1})")]
     Totals(usize, &'static str),
+    /// Withdrawal debits that do not match the batch's withdrawal list (count or amount).
+    #[error("update {0}: withdrawal debits do not match the withdrawal list ({1})")]
+    Withdrawal(usize, &'static str),
     /// A root in the public inputs is not 8 canonical field elements.
     #[error("public state root is not canonical")]
     BadPublicRoot,
@@ -87,6 +90,7 @@ struct AcctRow {
     sign: Felt,
     bump: bool,
     link: bool,
+    withdrawal: bool,
 }
 
 fn account_row(
@@ -146,6 +150,7 @@ fn account_row(
         sign: if delta.credit { Felt::ONE } else { Felt::NEG_ONE },
         bump: delta.bump,
         link: delta.link,
+        withdrawal: delta.withdrawal,
     }))
 }
 
@@ -241,6 +246,7 @@ fn fill_update(
             row[SIGN] = ar.sign;
             set_bool(row, BUMP, ar.bump);
             set_bool(row, LINK, ar.link);
+            set_bool(row, WF, r == 0 && ar.withdrawal);
             row[KEY..KEY + KEY_LIMBS].copy_from_slice(&ar.key);
             for j in 0..8 {
                 row[AMT + j] = Felt::from_u32(ar.rq[j]);
@@ -266,6 +272,14 @@ fn fill_update(
         rq.extend([0, 0]);
     }
     Ok(())
+}
+
+/// The one-hot withdrawal-list position of a row (none past [`crate::public::WMAX`]: only an
+/// unchecked trace gets there, and the AIR refuses it).
+fn set_withdrawal_position(row: &mut [Felt], matched: usize) {
+    if matched <= crate::public::WMAX {
+        row[WSEL + matched] = Felt::ONE;
+    }
 }
 
 /// Rows an update occupies.
@@ -325,6 +339,7 @@ fn build(w: &Witness, strict: bool) -> Result<RowMajorMatrix<Felt>, TraceError> 
     let mut roots = Vec::with_capacity(w.updates.len());
     let mut root = prev.0;
     let mut start = 0;
+    let mut matched = 0; // withdrawal list entries matched before the update
     for (i, u) in w.updates.iter().enumerate() {
         let n = update_rows(u, depth);
         let last = (start + n - 1) * WIDTH;
@@ -337,12 +352,28 @@ fn build(w: &Witness, strict: bool) -> Result<RowMajorMatrix<Felt>, TraceError> 
                 return Err(TraceError::Link(i));
             }
         }
-        roots.push(root);
+        let wd = u.account.is_some_and(|d| d.withdrawal);
+        if strict && wd {
+            match w.withdrawals.get(matched) {
+                None => return Err(TraceError::Withdrawal(i, "more debits than entries")),
+                Some(e)
+                    if u.account.is_some_and(|d| d.amount != e.amount || d.credit || d.link) =>
+                {
+                    return Err(TraceError::Withdrawal(i, "not a debit of the entry's amount"));
+                }
+                Some(_) => {}
+            }
+        }
+        roots.push((root, matched, wd));
         root.copy_from_slice(&values[last + LANE_B + OUT..last + LANE_B + OUT + 8]);
+        matched += usize::from(wd);
         start += n;
     }
     if strict && root != new.0 {
         return Err(TraceError::RootChain(w.updates.len()));
+    }
+    if strict && matched != w.withdrawals.len() {
+        return Err(TraceError::Withdrawal(w.updates.len(), "fewer debits than entries"));
     }
     // In parallel: every row of an update carries its running root; padding rows are valid
     // permutations of zero with sign 1 and the final root.
@@ -354,14 +385,18 @@ fn build(w: &Witness, strict: bool) -> Result<RowMajorMatrix<Felt>, TraceError> 
         spans.push((head, r));
         rest = tail;
     }
-    spans.into_par_iter().for_each(|(rows, r)| {
-        rows.chunks_exact_mut(WIDTH).for_each(|row| row[ROOT..ROOT + 8].copy_from_slice(&r));
+    spans.into_par_iter().for_each(|(rows, (r, matched, wd))| {
+        for (k, row) in rows.chunks_exact_mut(WIDTH).enumerate() {
+            row[ROOT..ROOT + 8].copy_from_slice(&r);
+            set_withdrawal_position(row, matched + usize::from(wd && k > 0));
+        }
     });
     let mut pad = Felt::zero_vec(WIDTH);
     let _ = poseidon2::fill(&mut pad[LANE_A..LANE_A + poseidon2::PERM_COLS], [Felt::ZERO; PW]);
     let _ = poseidon2::fill(&mut pad[LANE_B..LANE_B + poseidon2::PERM_COLS], [Felt::ZERO; PW]);
     pad[SIGN] = Felt::ONE;
     pad[ROOT..ROOT + 8].copy_from_slice(&root);
+    set_withdrawal_position(&mut pad, matched);
     padding.par_chunks_exact_mut(WIDTH).for_each(|row| row.copy_from_slice(&pad));
     drop(_roots);
     debug_span!("totals sums").in_scope(|| fill_totals_sums(&mut values, w, strict))?;

@@ -104,7 +104,7 @@ pub fn rechain(w: &mut Witness) {
 pub fn check(w: &Witness) -> RowMajorMatrix<KoalaBear> {
     let trace = generate_trace(w).unwrap();
     let air = BatchAir::new(w.depth).unwrap();
-    p3_air::check_constraints(&air, &trace, &w.public.to_field_elements());
+    p3_air::check_constraints(&air, &trace, &w.public_values().unwrap());
     trace
 }
 
