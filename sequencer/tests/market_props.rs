@@ -2,12 +2,11 @@
 //! transfer calls the chain executes (successful or reverted), the L2 token total is conserved:
 //! balances + stakes + escrows + collateral + channel funds + burned + withdrawn = minted.
 
+mod common;
+
 use std::time::Duration;
 
-use alloy::consensus::{SignableTransaction, TxEip1559, TxEnvelope};
-use alloy::eips::eip2718::Encodable2718;
-use alloy::network::TxSignerSync;
-use alloy::primitives::{Address, B256, FixedBytes, TxKind, U256};
+use alloy::primitives::{Address, B256, FixedBytes, U256};
 use alloy::signers::SignerSync;
 use alloy::signers::local::PrivateKeySigner;
 use alloy_sol_types::SolCall;
@@ -201,25 +200,7 @@ fn encode(c: &Call, keys: &[PrivateKeySigner], now: u64) -> (usize, Address, u12
 }
 
 fn sign(key: &PrivateKeySigner, nonce: u64, to: Address, value: u128, input: Vec<u8>) -> PooledTx {
-    let mut tx = TxEip1559 {
-        chain_id: CHAIN,
-        nonce,
-        gas_limit: 500_000,
-        max_fee_per_gas: 10_000_000_000,
-        max_priority_fee_per_gas: 7,
-        to: TxKind::Call(to),
-        value: U256::from(value),
-        access_list: Default::default(),
-        input: input.into(),
-    };
-    let sig = key.sign_transaction_sync(&mut tx).unwrap();
-    let env: TxEnvelope = tx.into_signed(sig).into();
-    PooledTx {
-        hash: *env.tx_hash(),
-        sender: key.address(),
-        raw: env.encoded_2718().into(),
-        tx: env,
-    }
+    common::pooled(key, common::eip1559(nonce, 500_000, 7, to, value, input))
 }
 
 fn run(blocks: Vec<Vec<Call>>) -> Result<(), TestCaseError> {

@@ -3,12 +3,13 @@
 //! dropped or failed, each sender's transactions land in nonce order, other transactions are not
 //! held back, and the batcher's cut keeps each batch within the cap.
 
+mod common;
+
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
-use alloy::consensus::{SignableTransaction, TxEip1559, TxEnvelope};
-use alloy::eips::eip2718::Encodable2718;
-use alloy::network::TxSignerSync;
-use alloy::primitives::{Address, B256, TxKind, U256};
+use alloy::primitives::{Address, B256};
 use alloy::signers::local::PrivateKeySigner;
 use alloy_sol_types::SolCall;
 use ctm_core::config::GenesisConfig;
@@ -21,7 +22,6 @@ use ctm_sequencer::node::{Node, NodeConfig};
 use ctm_sequencer::system::IL2Bridge;
 use ctm_sequencer::types::PooledTx;
 
-const CHAIN: u64 = 71117;
 const ETHER: u128 = 10u128.pow(18);
 
 fn key(i: u8) -> PrivateKeySigner {
@@ -38,25 +38,24 @@ fn sign(
     value: u128,
     input: Vec<u8>,
 ) -> PooledTx {
-    let mut tx = TxEip1559 {
-        chain_id: CHAIN,
-        nonce,
-        gas_limit: 100_000,
-        max_fee_per_gas: 10_000_000_000,
-        max_priority_fee_per_gas: tip,
-        to: TxKind::Call(to),
-        value: U256::from(value),
-        access_list: Default::default(),
-        input: input.into(),
+    common::pooled(key, common::eip1559(nonce, 100_000, tip, to, value, input))
+}
+
+/// A node in a fresh data directory whose dev accounts are `keys`, 1,000 ether each.
+fn open_node(name: &str, keys: &[&PrivateKeySigner]) -> (Arc<Node>, PathBuf) {
+    let dir = std::env::temp_dir().join(format!("ctm-withdrawal-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let cfg = NodeConfig {
+        genesis: GenesisConfig::preset("computronium").unwrap(),
+        datadir: dir.clone(),
+        dev_accounts: keys.iter().map(|k| (k.address(), 1_000 * ETHER)).collect(),
+        block_time: Duration::from_millis(250),
+        beneficiary: Address::repeat_byte(0xfe),
+        pool: PoolLimits::default(),
+        max_block_txs: 10_000,
+        empty_blocks: false,
     };
-    let sig = key.sign_transaction_sync(&mut tx).unwrap();
-    let env: TxEnvelope = tx.into_signed(sig).into();
-    PooledTx {
-        hash: *env.tx_hash(),
-        sender: key.address(),
-        raw: env.encoded_2718().into(),
-        tx: env,
-    }
+    (Node::open(cfg).unwrap(), dir)
 }
 
 fn withdraw(key: &PrivateKeySigner, nonce: u64, tip: u128) -> PooledTx {
@@ -71,19 +70,7 @@ fn transfer(key: &PrivateKeySigner, nonce: u64, tip: u128) -> PooledTx {
 #[test]
 fn blocks_carry_at_most_the_cap_and_defer_the_rest() {
     let (a, b, c) = (key(0), key(1), key(2));
-    let dir = std::env::temp_dir().join(format!("ctm-withdrawal-cap-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    let cfg = NodeConfig {
-        genesis: GenesisConfig::preset("computronium").unwrap(),
-        datadir: dir.clone(),
-        dev_accounts: [&a, &b, &c].iter().map(|k| (k.address(), 1_000 * ETHER)).collect(),
-        block_time: Duration::from_millis(250),
-        beneficiary: Address::repeat_byte(0xfe),
-        pool: PoolLimits::default(),
-        max_block_txs: 10_000,
-        empty_blocks: false,
-    };
-    let node = Node::open(cfg).unwrap();
+    let (node, dir) = open_node("cap", &[&a, &b, &c]);
 
     // A (best tip): 20 withdrawals. B: 13 withdrawals, then a transfer. C (worst tip): 5
     // transfers. 33 withdrawals in all, more than two blocks' worth.
@@ -169,19 +156,7 @@ fn blocks_carry_at_most_the_cap_and_defer_the_rest() {
 #[test]
 fn a_batch_takes_blocks_up_to_the_cap() {
     let a = key(7);
-    let dir = std::env::temp_dir().join(format!("ctm-withdrawal-batch-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    let cfg = NodeConfig {
-        genesis: GenesisConfig::preset("computronium").unwrap(),
-        datadir: dir.clone(),
-        dev_accounts: vec![(a.address(), 1_000 * ETHER)],
-        block_time: Duration::from_millis(250),
-        beneficiary: Address::repeat_byte(0xfe),
-        pool: PoolLimits::default(),
-        max_block_txs: 10_000,
-        empty_blocks: false,
-    };
-    let node = Node::open(cfg).unwrap();
+    let (node, dir) = open_node("batch", &[&a]);
     // Blocks of 10, 0, 5, 1, 1 withdrawals (block 2: transfers only).
     let mut nonce = 0;
     for (withdrawals, transfers) in [(10, 0), (0, 3), (5, 0), (1, 0), (1, 0)] {
@@ -215,40 +190,14 @@ fn a_batch_takes_blocks_up_to_the_cap() {
 #[test]
 fn a_transaction_left_out_for_gas_keeps_its_senders_later_ones() {
     let d = key(9);
-    let dir = std::env::temp_dir().join(format!("ctm-withdrawal-gas-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    let genesis = GenesisConfig::preset("computronium").unwrap();
-    let block_gas = genesis.chain.block_gas_limit;
-    let cfg = NodeConfig {
-        genesis,
-        datadir: dir.clone(),
-        dev_accounts: vec![(d.address(), 1_000 * ETHER)],
-        block_time: Duration::from_millis(250),
-        beneficiary: Address::repeat_byte(0xfe),
-        pool: PoolLimits::default(),
-        max_block_txs: 10_000,
-        empty_blocks: false,
-    };
-    let node = Node::open(cfg).unwrap();
+    let (node, dir) = open_node("gas", &[&d]);
+    let block_gas = GenesisConfig::preset("computronium").unwrap().chain.block_gas_limit;
     // Nonce 1 asks for the whole block's gas, so it cannot follow nonce 0 in the same block;
     // nonce 2 must wait behind it, not be dropped for a nonce gap.
-    let mut big = transfer(&d, 1, 1);
-    {
-        let mut tx = TxEip1559 {
-            chain_id: CHAIN,
-            nonce: 1,
-            gas_limit: block_gas,
-            max_fee_per_gas: 10_000_000_000,
-            max_priority_fee_per_gas: 1,
-            to: TxKind::Call(Address::repeat_byte(0x42)),
-            value: U256::from(1_000),
-            access_list: Default::default(),
-            input: Default::default(),
-        };
-        let sig = d.sign_transaction_sync(&mut tx).unwrap();
-        let env: TxEnvelope = tx.into_signed(sig).into();
-        big = PooledTx { hash: *env.tx_hash(), raw: env.encoded_2718().into(), tx: env, ..big };
-    }
+    let big = common::pooled(
+        &d,
+        common::eip1559(1, block_gas, 1, Address::repeat_byte(0x42), 1_000, vec![]),
+    );
     let txs = [transfer(&d, 0, 1), big, transfer(&d, 2, 1)];
     {
         let mut pool = node.pool.lock().unwrap();

@@ -4,8 +4,14 @@
 
 use std::time::Duration;
 
+use alloy::consensus::{SignableTransaction, TxEip1559, TxEnvelope};
+use alloy::eips::eip2718::Encodable2718;
+use alloy::network::TxSignerSync;
+use alloy::primitives::{Address, TxKind, U256};
+use alloy::signers::local::PrivateKeySigner;
 use ctm_sequencer::config::{Cli, SequencerConfig};
 use ctm_sequencer::service::{self, Running};
+use ctm_sequencer::types::PooledTx;
 use serde_json::{Value, json};
 
 /// A dev node on a free loopback port with 20 ms blocks.
@@ -70,4 +76,38 @@ pub async fn start_market(window: u64) -> Running {
     };
     let cfg = SequencerConfig::resolve(cli).expect("config");
     service::start(cfg).await.expect("node starts")
+}
+
+/// An EIP-1559 call on the dev chain (71117) with a 10 gwei fee cap.
+pub fn eip1559(
+    nonce: u64,
+    gas_limit: u64,
+    tip: u128,
+    to: Address,
+    value: u128,
+    input: Vec<u8>,
+) -> TxEip1559 {
+    TxEip1559 {
+        chain_id: 71117,
+        nonce,
+        gas_limit,
+        max_fee_per_gas: 10_000_000_000,
+        max_priority_fee_per_gas: tip,
+        to: TxKind::Call(to),
+        value: U256::from(value),
+        access_list: Default::default(),
+        input: input.into(),
+    }
+}
+
+/// `tx` signed by `key`, as the mempool holds it.
+pub fn pooled(key: &PrivateKeySigner, mut tx: TxEip1559) -> PooledTx {
+    let sig = key.sign_transaction_sync(&mut tx).unwrap();
+    let env: TxEnvelope = tx.into_signed(sig).into();
+    PooledTx {
+        hash: *env.tx_hash(),
+        sender: key.address(),
+        raw: env.encoded_2718().into(),
+        tx: env,
+    }
 }
