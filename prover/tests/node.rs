@@ -1,7 +1,7 @@
 //! The prover node end to end, with nothing mocked: anvil as L1 with the contracts (and the
 //! batch STARK verifier) deployed by the forge script, an in-process sequencer that commits
-//! batches of real signed L2 transfers, and two in-process prover nodes (0 and 1 of 2) that prove
-//! them with real proofs checked on-chain. Node 0 is killed mid-stream and restarted; then node 1
+//! batches of real signed L2 transfers (and one withdrawal to L1), and two in-process prover
+//! nodes (0 and 1 of 2) that prove them with real proofs checked on-chain. Node 0 is killed mid-stream and restarted; then node 1
 //! dies for good and the restarted node 0, which has a takeover delay, proves node 1's batch.
 //!
 //! Node 0 keeps replica snapshots, so its restart resumes from the last one instead of genesis.
@@ -11,7 +11,8 @@
 //! `BatchProven` count), node 0's batches wait while it is down (node 1 has no takeover delay) and
 //! get proven after the restart (which resumes from its snapshot), node 1's last batch is taken over
 //! by node 0 after its delay and not before, `finalizeBatch` succeeds for every batch in order,
-//! and the Prometheus endpoint reports the proofs and the takeover.
+//! the Prometheus endpoint reports the proofs and the takeover, and the withdrawal, whose list the
+//! proof of batch 9 carried, is paid out on L1.
 //!
 //! Run with `cargo test --release -p ctm-prover --test node` (needs `npm ci` for anvil/forge).
 
@@ -22,12 +23,13 @@ use alloy::network::TransactionBuilder;
 use alloy::primitives::{Address, U256};
 use alloy::providers::{DynProvider, Provider};
 use alloy::rpc::types::{Filter, TransactionRequest};
-use alloy_sol_types::SolEvent;
+use alloy_sol_types::{SolCall, SolEvent};
 use ctm_core::l1::{IBridge, IERC20, IRollup};
 use ctm_prover::node::{Event, NodeConfig, ProverNode, Share, metrics};
 use ctm_sequencer::config::{Cli, SequencerConfig};
 use ctm_sequencer::l1::Deployment;
 use ctm_sequencer::service;
+use ctm_sequencer::system::IL2Bridge;
 use ctm_testkit::{Anvil, KEYS, free_port, key, l1_call, l1_send, wait_until, wallet_provider};
 use tokio::sync::{mpsc, watch};
 
@@ -143,6 +145,21 @@ async fn transfers(l1: &DynProvider, l2: &DynProvider, dep: &Deployment, n: u64)
         let block = r.block_number.unwrap();
         wait_until("the transfer's batch on L1", 60, || covered(l1, l2, dep, block)).await;
     }
+}
+
+/// Withdraws `amount` from L2 to the sender's L1 address in its own batch (waits for the batch
+/// that commits it); returns the L2 block.
+async fn withdraw(l1: &DynProvider, l2: &DynProvider, dep: &Deployment, amount: U256) -> u64 {
+    let me = key(0).address();
+    let req = TransactionRequest::default()
+        .with_to(ctm_core::system::BRIDGE)
+        .with_value(amount)
+        .with_input(IL2Bridge::withdrawCall { l1Recipient: me }.abi_encode());
+    let r = l2.send_transaction(req).await.unwrap().get_receipt().await.unwrap();
+    assert!(r.status());
+    let block = r.block_number.unwrap();
+    wait_until("the withdrawal's batch on L1", 60, || covered(l1, l2, dep, block)).await;
+    block
 }
 
 /// The events of the prover nodes: `(node index, event)` in arrival order.
@@ -264,12 +281,14 @@ async fn two_nodes_prove_every_batch_once_and_a_restarted_node_resumes() {
     seen.wait("node 0's batches", 180, |all| proven_by(all, 0) == mine).await;
     let resumed = restarted.elapsed();
 
-    // Phase 4: node 1 dies for good; of the next two batches node 0 proves its own (8) at once and
-    // node 1's (9) once the delay has passed.
+    // Phase 4: node 1 dies for good; of the next two batches (a transfer, then a withdrawal to
+    // L1) node 0 proves its own (8) at once and node 1's (9) once the delay has passed.
     b.abort();
     let _ = b.await;
     drop(b_stop);
-    transfers(&l1, &l2, &dep, 2).await;
+    transfers(&l1, &l2, &dep, 1).await;
+    let w_amount = U256::from(10u64).pow(U256::from(18));
+    withdraw(&l1, &l2, &dep, w_amount).await;
     let last = committed(&l1, &dep).await;
     assert_eq!(last, 9);
     let committed_at = Instant::now();
@@ -329,6 +348,24 @@ async fn two_nodes_prove_every_batch_once_and_a_restarted_node_resumes() {
     }
     let finalized: u64 = l1_call(&l1, dep.rollup, IRollup::lastFinalizedBatchCall {}).await;
     assert_eq!(finalized, last);
+
+    // Batch 9's proof carried its withdrawal list (checked against the root by the verifier and
+    // bound to the L2 debit by the AIR): the withdrawal is paid out on L1.
+    let proof: serde_json::Value =
+        l2.raw_request("ctm_getWithdrawalProof".into(), (9u64, 0u64)).await.unwrap();
+    let siblings: Vec<alloy::primitives::B256> =
+        serde_json::from_value(proof["proof"].clone()).unwrap();
+    let before: U256 = l1_call(&l1, dep.token, IERC20::balanceOfCall { who: me }).await;
+    let claim = IBridge::claimWithdrawalCall {
+        batchIndex: U256::from(9),
+        index: U256::ZERO,
+        recipient: me,
+        amount: w_amount,
+        proof: siblings,
+    };
+    l1_send(&l1, dep.bridge, claim).await;
+    let after: U256 = l1_call(&l1, dep.token, IERC20::balanceOfCall { who: me }).await;
+    assert_eq!(after - before, w_amount, "the proven withdrawal is paid on L1");
 
     // Metrics: every accepted proof counted, a proving time recorded for each, no failures.
     let proven = scrape(metrics_addr, metrics::BATCHES_PROVEN).await;
