@@ -7,6 +7,50 @@ import {BatchVerifierSeeds} from "../src/verifier/BatchVerifierSeeds.sol";
 import {BatchAirConstraints} from "../src/verifier/BatchAirConstraints.sol";
 import {WithdrawalTree} from "../src/lib/WithdrawalTree.sol";
 
+/// Parameters of a seeds contract whose public-value count does not match its withdrawal list
+/// (only for the constructor check).
+contract MismatchedSeeds {
+    function WIDTH() external pure returns (uint256) {
+        return 555;
+    }
+
+    function NUM_QUERIES() external pure returns (uint256) {
+        return 33;
+    }
+
+    function LOG_BLOWUP() external pure returns (uint256) {
+        return 3;
+    }
+
+    function POW_BITS() external pure returns (uint256) {
+        return 16;
+    }
+
+    function LOG_ARITY() external pure returns (uint256) {
+        return 3;
+    }
+
+    function LOG_FINAL_POLY_LEN() external pure returns (uint256) {
+        return 3;
+    }
+
+    function MIN_DEGREE_BITS() external pure returns (uint256) {
+        return 7;
+    }
+
+    function MAX_DEGREE_BITS() external pure returns (uint256) {
+        return 22;
+    }
+
+    function NUM_PUBLIC_VALUES() external pure returns (uint256) {
+        return 208;
+    }
+
+    function MAX_WITHDRAWALS() external pure returns (uint256) {
+        return 16;
+    }
+}
+
 /// The STARK verifier against real proofs made by ctm-prover (fixtures written by
 /// `cargo run --release -p ctm-prover --example export-verifier`; prover/tests/evm.rs fails when
 /// the generated seeds are stale and this suite fails when a fixture no longer verifies).
@@ -218,6 +262,13 @@ contract BatchStarkVerifierTest is Test {
                 assertFalse(_accepts(pi2, forged), "forged withdrawal list accepted");
             }
         }
+    }
+
+    function test_seeds_with_another_public_value_layout_are_refused() public {
+        IConstraintEvaluator c = v.constraints();
+        BatchVerifierSeeds odd = BatchVerifierSeeds(address(new MismatchedSeeds()));
+        vm.expectRevert(abi.encodeWithSelector(BatchStarkVerifier.PublicValueLayout.selector, 208, 16));
+        new BatchStarkVerifier(c, odd);
     }
 
     function test_proofs_are_not_interchangeable() public {

@@ -59,6 +59,8 @@ contract BatchStarkVerifier is IVerifier {
     error DuplicateLeafMismatch(uint256 tree);
     /// @notice A query does not fold to the final polynomial.
     error FinalPolyMismatch(uint256 query);
+    /// @notice The seeds' public-value count is not 208 + 1 + 8 · MAX_WITHDRAWALS.
+    error PublicValueLayout(uint256 numPublicValues, uint256 maxWithdrawals);
     /// @notice The proof's withdrawal list has more entries than the AIR's public values hold.
     error TooManyWithdrawals(uint256 count, uint256 max);
     /// @notice The proof's withdrawal list does not hash to the public inputs' `withdrawalRoot`.
@@ -122,6 +124,9 @@ contract BatchStarkVerifier is IVerifier {
         MAX_DB = seeds_.MAX_DEGREE_BITS();
         NPV = seeds_.NUM_PUBLIC_VALUES();
         WMAX = seeds_.MAX_WITHDRAWALS();
+        // The public values are the 208 input limbs, the count and WMAX amounts of 8 limbs:
+        // `_publicValues` writes exactly that many.
+        if (NPV != 209 + 8 * WMAX) revert PublicValueLayout(NPV, WMAX);
     }
 
     /// @inheritdoc IVerifier
