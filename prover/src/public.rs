@@ -309,6 +309,47 @@ mod tests {
     }
 
     #[test]
+    fn public_values_append_the_withdrawal_list() {
+        let list = vec![
+            Withdrawal { recipient: Address::repeat_byte(1), amount: 0x0102_0304_0506_0708 },
+            Withdrawal { recipient: Address::repeat_byte(2), amount: u128::MAX },
+        ];
+        let pi = PublicInputs {
+            l2_chain_id: 1,
+            batch_index: 1,
+            prev_state_root: B256::ZERO,
+            new_state_root: B256::ZERO,
+            batch_data_hash: B256::ZERO,
+            queue_start: 0,
+            queue_count: 0,
+            queue_hash_start: B256::ZERO,
+            queue_hash_end: B256::ZERO,
+            withdrawal_root: withdrawal_root(&list),
+            fees_burned: 0,
+            rejected_deposits_hash: B256::ZERO,
+            slashes_hash: B256::ZERO,
+        };
+        let pv = pi.public_values(&list).unwrap();
+        assert_eq!(pv.len(), NUM_PUBLIC_VALUES);
+        assert_eq!(pv[..PI_LIMBS], pi.to_field_elements()[..]);
+        assert_eq!(pv[PV_WD_COUNT], Felt::from_u32(2));
+        let limbs = |k: usize| -> Vec<u32> {
+            pv[PV_WD_AMOUNTS + 8 * k..PV_WD_AMOUNTS + 8 * k + 8]
+                .iter()
+                .map(|x| p3_field::PrimeField32::as_canonical_u32(x))
+                .collect()
+        };
+        assert_eq!(limbs(0), [0, 0, 0, 0, 0x0102, 0x0304, 0x0506, 0x0708], "big-endian limbs");
+        assert_eq!(limbs(1), [0xffff; 8]);
+        assert!((2..WMAX).all(|k| limbs(k) == [0; 8]), "entries past the count are zero");
+        // The list must hash to the root, and fit.
+        assert!(pi.public_values(&list[..1]).is_err());
+        let long = vec![list[0].clone(); WMAX + 1];
+        let pi_long = PublicInputs { withdrawal_root: withdrawal_root(&long), ..pi };
+        assert!(pi_long.public_values(&long).is_err());
+    }
+
+    #[test]
     fn empty_lists_hash_to_keccak_of_nothing() {
         let empty = keccak256([]);
         assert_eq!(rejected_deposits_hash(&[]), empty);
