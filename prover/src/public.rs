@@ -336,7 +336,7 @@ mod tests {
         let limbs = |k: usize| -> Vec<u32> {
             pv[PV_WD_AMOUNTS + 8 * k..PV_WD_AMOUNTS + 8 * k + 8]
                 .iter()
-                .map(|x| p3_field::PrimeField32::as_canonical_u32(x))
+                .map(p3_field::PrimeField32::as_canonical_u32)
                 .collect()
         };
         assert_eq!(limbs(0), [0, 0, 0, 0, 0x0102, 0x0304, 0x0506, 0x0708], "big-endian limbs");
