@@ -213,9 +213,10 @@ fn generated_seeds_contract_is_current() {
 
 #[test]
 fn proof_fixtures_are_current() {
-    // Proving is deterministic: the committed L1 fixtures must be byte-identical to fresh proofs
-    // of the same batches under the current AIR, seeds and encoding (batch-8 carries 3
-    // withdrawals).
+    // The committed L1 fixtures must be proofs of the same batches (same public inputs and
+    // withdrawal list) that verify under the current AIR, seeds and encoding. (Not a byte
+    // comparison with a fresh proof: the proof-of-work grind runs in parallel and may stop at
+    // another valid witness, which changes the query positions and every opening.)
     for (transfers, withdrawals) in [(1, 0), (8, 3)] {
         let path = format!(
             "{}/../l1-contracts/test/fixtures/batch-{transfers}.json",
@@ -224,16 +225,30 @@ fn proof_fixtures_are_current() {
         let fixture: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(path).unwrap_or_default())
                 .unwrap_or_default();
-        let (w, p) = proof_of(transfers, withdrawals);
-        let fresh =
-            format!("0x{}", hex::encode(encode(&p.proof, &p.withdrawals, &L1_FRI).unwrap()));
+        let bytes = hex::decode(fixture["proof"].as_str().unwrap_or("").trim_start_matches("0x"))
+            .unwrap_or_default();
+        let wl =
+            bench::transfers(transfers, transfers.max(2), 1).unwrap().with_withdrawals(withdrawals);
+        let (w, _) = build_witness(&wl.tree, &wl.rules, &wl.blocks, &wl.ctx).unwrap();
         let public = format!(
             "0x{}",
             hex::encode(w.public.words().iter().flat_map(|x| x.0).collect::<Vec<u8>>())
         );
+        let current = decode(&bytes, &L1_FRI).is_ok_and(|(proof, list)| {
+            let envelope = BatchProof {
+                version: ctm_prover::prover::PROOF_VERSION,
+                depth: w.depth,
+                fri: L1_FRI,
+                public: w.public.clone(),
+                withdrawals: list.clone(),
+                proof,
+            };
+            list == w.withdrawals
+                && ctm_prover::verify(&evm_config(&L1_FRI), &L1_FRI, w.depth, &w.public, &envelope)
+                    .is_ok()
+        });
         assert!(
-            fixture["proof"].as_str() == Some(fresh.as_str())
-                && fixture["publicInputs"].as_str() == Some(public.as_str()),
+            current && fixture["publicInputs"].as_str() == Some(public.as_str()),
             "l1-contracts/test/fixtures are stale: run `{}`",
             solidity::COMMAND
         );
