@@ -127,6 +127,12 @@ pub fn queue_rolling_hash(prev: B256, entry: B256) -> B256 {
 /// batches (and blocks) so that none exceeds it.
 pub const MAX_WITHDRAWALS_PER_BATCH: usize = 16;
 
+/// The most L1 queue entries (deposits and messages) one batch may consume: the batch proof
+/// carries them, rebuilds the queue hash and binds each credited deposit to an account credit
+/// through a fixed-size list of public values (docs/prover.md), so the sequencer applies at most
+/// this many per block and cuts batches so that none consumes more.
+pub const MAX_QUEUE_ENTRIES_PER_BATCH: usize = 16;
+
 /// One L2 → L1 withdrawal of a batch.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Withdrawal {
