@@ -62,8 +62,8 @@ pub struct Cli {
     /// Most transactions in the mempool.
     #[arg(long, env = "CTM_MAX_POOL")]
     pub max_pool: Option<usize>,
-    /// Most transactions in one block (a block also initiates at most 16 withdrawals, the
-    /// per-batch cap; further withdrawal transactions wait for the next block).
+    /// Most transactions in one block (a block also initiates at most 16 withdrawals and consumes
+    /// at most 16 L1 queue entries, the per-batch caps; the rest wait for the next block).
     #[arg(long, env = "CTM_MAX_BLOCK_TXS")]
     pub max_block_txs: Option<usize>,
     /// Produce a block every interval even without transactions.
@@ -85,7 +85,8 @@ pub struct Cli {
     #[arg(long, env = "CTM_L1_CONFIRMATIONS")]
     pub l1_confirmations: Option<u64>,
     /// How often the batcher seals and commits a batch, in milliseconds (a batch takes at most the
-    /// preset's `batch_max_blocks` blocks and 16 withdrawals).
+    /// preset's `batch_max_blocks` blocks, 16 withdrawals and 16 L1 queue entries, so L1 deposits
+    /// and messages are committed at most 16 per interval).
     #[arg(long, env = "CTM_BATCH_INTERVAL_MS")]
     pub batch_interval_ms: Option<u64>,
     /// How often to poll L1, in milliseconds.

@@ -12,7 +12,10 @@ use alloy::providers::{DynProvider, Provider, ProviderBuilder};
 use alloy::rpc::types::{Filter, TransactionRequest};
 use alloy::signers::local::PrivateKeySigner;
 use alloy_sol_types::{SolCall, SolEvent};
-use ctm_core::l1::{CommitInput, IRollup, MAX_WITHDRAWALS_PER_BATCH, Withdrawal, withdrawal_root};
+use ctm_core::l1::{
+    CommitInput, IRollup, MAX_QUEUE_ENTRIES_PER_BATCH, MAX_WITHDRAWALS_PER_BATCH, Withdrawal,
+    withdrawal_root,
+};
 use serde::Deserialize;
 use tokio::sync::watch;
 
@@ -221,16 +224,34 @@ pub fn encode_batch_data(node: &Node, from: u64, to: u64) -> Result<Bytes> {
     Ok(out.into())
 }
 
-/// How many blocks the next batch takes, given the withdrawal counts of the blocks from its first
-/// one on: whole blocks, at most `max_blocks` of them, while the batch's withdrawals stay within
-/// [`MAX_WITHDRAWALS_PER_BATCH`] (the batch proof's fixed-size withdrawal list); always the first
-/// block (block production keeps each block within the cap). 0 only when there are no blocks.
-pub fn batch_len(withdrawals_per_block: &[usize], max_blocks: usize) -> usize {
-    let mut total = 0usize;
+/// What one block adds to its batch's fixed-size lists in the batch proof.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BlockLoad {
+    /// Withdrawals the block initiates (at most [`MAX_WITHDRAWALS_PER_BATCH`] per batch).
+    pub withdrawals: usize,
+    /// L1 queue entries the block consumes (at most [`MAX_QUEUE_ENTRIES_PER_BATCH`] per batch).
+    pub queue: usize,
+}
+
+impl BlockLoad {
+    /// Whether a batch carrying this much fits both caps.
+    pub fn fits(&self) -> bool {
+        self.withdrawals <= MAX_WITHDRAWALS_PER_BATCH && self.queue <= MAX_QUEUE_ENTRIES_PER_BATCH
+    }
+}
+
+/// How many blocks the next batch takes, given the loads of the blocks from its first one on:
+/// whole blocks, at most `max_blocks` of them, while the batch's withdrawals stay within
+/// [`MAX_WITHDRAWALS_PER_BATCH`] and its consumed queue entries within
+/// [`MAX_QUEUE_ENTRIES_PER_BATCH`] (the batch proof's fixed-size lists); always the first block
+/// (block production keeps each block within both caps). 0 only when there are no blocks.
+pub fn batch_len(blocks: &[BlockLoad], max_blocks: usize) -> usize {
+    let mut total = BlockLoad::default();
     let mut len = 0;
-    for &count in withdrawals_per_block.iter().take(max_blocks.max(1)) {
-        total = total.saturating_add(count);
-        if len > 0 && total > MAX_WITHDRAWALS_PER_BATCH {
+    for block in blocks.iter().take(max_blocks.max(1)) {
+        total.withdrawals = total.withdrawals.saturating_add(block.withdrawals);
+        total.queue = total.queue.saturating_add(block.queue);
+        if len > 0 && !total.fits() {
             break;
         }
         len += 1;
@@ -239,30 +260,32 @@ pub fn batch_len(withdrawals_per_block: &[usize], max_blocks: usize) -> usize {
 }
 
 /// The last block of the batch that starts at block `from` (`from <= head`): at most the chain's
-/// `batch_max_blocks` blocks and [`MAX_WITHDRAWALS_PER_BATCH`] withdrawals ([`batch_len`]), from
-/// the blocks' stored withdrawals.
+/// `batch_max_blocks` blocks, [`MAX_WITHDRAWALS_PER_BATCH`] withdrawals and
+/// [`MAX_QUEUE_ENTRIES_PER_BATCH`] queue entries ([`batch_len`]), from the blocks' stored ops.
 pub fn batch_end(node: &Node, from: u64, head: u64) -> Result<u64> {
     let max = u64::from(node.config.genesis.chain.batch_max_blocks).max(1);
     let last = head.min(from + max - 1);
-    let mut counts = Vec::with_capacity((last + 1).saturating_sub(from) as usize);
+    let mut loads = Vec::with_capacity((last + 1).saturating_sub(from) as usize);
     for n in from..=last {
         let ops = node
             .storage
             .ops(n)?
             .ok_or_else(|| SequencerError::Corrupt(format!("ops of block {n} missing")))?;
-        counts.push(ops.withdrawals.len());
+        loads.push(BlockLoad { withdrawals: ops.withdrawals.len(), queue: ops.queue.len() });
     }
-    if let Some(&first) = counts.first()
-        && first > MAX_WITHDRAWALS_PER_BATCH
+    if let Some(first) = loads.first()
+        && !first.fits()
     {
         tracing::warn!(
             block = from,
-            withdrawals = first,
-            cap = MAX_WITHDRAWALS_PER_BATCH,
-            "block carries more withdrawals than a batch may; its batch cannot be proven"
+            withdrawals = first.withdrawals,
+            queue_entries = first.queue,
+            withdrawal_cap = MAX_WITHDRAWALS_PER_BATCH,
+            queue_cap = MAX_QUEUE_ENTRIES_PER_BATCH,
+            "block exceeds what a batch may carry; its batch cannot be proven"
         );
     }
-    Ok(from + batch_len(&counts, counts.len()).max(1) as u64 - 1)
+    Ok(from + batch_len(&loads, loads.len()).max(1) as u64 - 1)
 }
 
 /// Builds the record of the batch of blocks `from..=to` (not yet committed).
@@ -406,8 +429,12 @@ impl Batcher {
 mod tests {
     use super::*;
 
-    /// The batches `batch_len` cuts `blocks` (withdrawal counts) into, as lists of counts.
-    fn cut(blocks: &[usize], max_blocks: usize) -> Vec<Vec<usize>> {
+    fn load(withdrawals: usize, queue: usize) -> BlockLoad {
+        BlockLoad { withdrawals, queue }
+    }
+
+    /// The batches `batch_len` cuts `blocks` into, as lists of loads.
+    fn cut_loads(blocks: &[BlockLoad], max_blocks: usize) -> Vec<Vec<BlockLoad>> {
         let mut out = Vec::new();
         let mut rest = blocks;
         while !rest.is_empty() {
@@ -417,6 +444,29 @@ mod tests {
             rest = &rest[n..];
         }
         out
+    }
+
+    /// The batches `batch_len` cuts blocks with `withdrawals` (and no queue entries) into, as
+    /// lists of withdrawal counts.
+    fn cut(withdrawals: &[usize], max_blocks: usize) -> Vec<Vec<usize>> {
+        let blocks: Vec<BlockLoad> = withdrawals.iter().map(|&w| load(w, 0)).collect();
+        cut_loads(&blocks, max_blocks)
+            .into_iter()
+            .map(|b| b.iter().map(|l| l.withdrawals).collect())
+            .collect()
+    }
+
+    /// The same for blocks with `queue` entries (and no withdrawals), as lists of entry counts.
+    fn cut_queue(queue: &[usize], max_blocks: usize) -> Vec<Vec<usize>> {
+        let blocks: Vec<BlockLoad> = queue.iter().map(|&q| load(0, q)).collect();
+        cut_loads(&blocks, max_blocks)
+            .into_iter()
+            .map(|b| b.iter().map(|l| l.queue).collect())
+            .collect()
+    }
+
+    fn wq(blocks: &[(usize, usize)]) -> Vec<BlockLoad> {
+        blocks.iter().map(|&(w, q)| load(w, q)).collect()
     }
 
     #[test]
@@ -432,21 +482,59 @@ mod tests {
     fn blocks_without_withdrawals_mix_freely() {
         assert_eq!(cut(&[0, 16, 0, 0, 1, 0], 64), vec![vec![0, 16, 0, 0], vec![1, 0]]);
         assert_eq!(cut(&[0; 5], 64), vec![vec![0; 5]]);
-        assert_eq!(batch_len(&[0, 0, 0], 64), 3);
+        assert_eq!(batch_len(&[load(0, 0); 3], 64), 3);
     }
 
     #[test]
     fn batches_respect_batch_max_blocks() {
         assert_eq!(cut(&[0; 7], 3), vec![vec![0; 3], vec![0; 3], vec![0]]);
         assert_eq!(cut(&[1, 1, 1, 20, 1], 2), vec![vec![1, 1], vec![1], vec![20], vec![1]]);
-        assert_eq!(batch_len(&[4, 4], 1), 1);
+        assert_eq!(batch_len(&[load(4, 4), load(4, 4)], 1), 1);
+        assert_eq!(cut_queue(&[1, 1, 1], 2), vec![vec![1, 1], vec![1]]);
     }
 
     #[test]
     fn a_lone_block_is_always_taken() {
         // Never produced by this node (blocks are capped), but the batcher must not stall.
-        assert_eq!(batch_len(&[17, 0], 64), 1);
-        assert_eq!(batch_len(&[3], 0), 1, "max_blocks 0 is treated as 1");
+        assert_eq!(batch_len(&[load(17, 0), load(0, 0)], 64), 1);
+        assert_eq!(batch_len(&[load(0, 17), load(0, 0)], 64), 1);
+        assert_eq!(batch_len(&[load(3, 3)], 0), 1, "max_blocks 0 is treated as 1");
         assert_eq!(batch_len(&[], 64), 0);
+    }
+
+    #[test]
+    fn batches_stay_within_the_queue_entry_cap() {
+        assert_eq!(MAX_QUEUE_ENTRIES_PER_BATCH, 16, "docs/operations.md says 16");
+        assert_eq!(cut_queue(&[16, 16, 16, 4], 64), vec![vec![16], vec![16], vec![16], vec![4]]);
+        assert_eq!(cut_queue(&[10, 10, 3], 64), vec![vec![10], vec![10, 3]]);
+        assert_eq!(cut_queue(&[8, 8, 1], 64), vec![vec![8, 8], vec![1]]);
+        assert_eq!(cut_queue(&[0, 16, 0, 0, 1, 0], 64), vec![vec![0, 16, 0, 0], vec![1, 0]]);
+        assert_eq!(cut_queue(&[1; 20], 64), vec![vec![1; 16], vec![1; 4]]);
+        // Every batch of a long run consumes at most 16 and together they consume all.
+        let blocks: Vec<usize> = (0..50).map(|i| (i * 7) % 17).collect();
+        let batches = cut_queue(&blocks, 64);
+        assert!(batches.iter().all(|b| b.iter().sum::<usize>() <= MAX_QUEUE_ENTRIES_PER_BATCH));
+        assert_eq!(batches.concat(), blocks, "whole blocks, in order");
+    }
+
+    #[test]
+    fn both_caps_hold_at_once() {
+        // (withdrawals, queue entries) per block.
+        let b = wq(&[(10, 2), (2, 10), (4, 4), (0, 1)]);
+        // 10+2+4 = 16 withdrawals fits, but 2+10+4 = 16 queue entries too: then (0, 1) is 17.
+        assert_eq!(cut_loads(&b, 64), vec![b[..3].to_vec(), b[3..].to_vec()]);
+        // The queue cap cuts where withdrawals would fit, and the other way round.
+        let b = wq(&[(1, 9), (1, 8), (9, 0), (8, 1)]);
+        assert_eq!(cut_loads(&b, 64), vec![b[..1].to_vec(), b[1..3].to_vec(), b[3..].to_vec()]);
+        // A block full on one list takes later blocks only while they add nothing to it.
+        let b = wq(&[(16, 0), (0, 16), (0, 0), (1, 0), (0, 1)]);
+        assert_eq!(cut_loads(&b, 64), vec![b[..3].to_vec(), b[3..].to_vec()]);
+        let b = wq(&[(16, 16), (0, 0), (1, 1)]);
+        assert_eq!(cut_loads(&b, 64), vec![b[..2].to_vec(), b[2..].to_vec()]);
+        for batch in cut_loads(&wq(&[(7, 9), (9, 7), (3, 3), (6, 6), (16, 16), (1, 0)]), 64) {
+            let w: usize = batch.iter().map(|l| l.withdrawals).sum();
+            let q: usize = batch.iter().map(|l| l.queue).sum();
+            assert!(w <= MAX_WITHDRAWALS_PER_BATCH && q <= MAX_QUEUE_ENTRIES_PER_BATCH);
+        }
     }
 }

@@ -6,7 +6,9 @@
 //! transaction, then publish the new head. A block initiates at most
 //! [`MAX_WITHDRAWALS_PER_BATCH`] withdrawals (so that every block fits in a provable batch): a
 //! transaction whose withdrawals would exceed that, or whose gas limit no longer fits, stays in
-//! the pool, with its sender's later transactions, for the next block.
+//! the pool, with its sender's later transactions, for the next block. Likewise a block consumes
+//! at most [`MAX_QUEUE_ENTRIES_PER_BATCH`] L1 queue entries (deposits and messages), the oldest
+//! pending ones in queue order; the rest stay pending, in order, for the next blocks.
 
 use std::cell::RefCell;
 
@@ -26,7 +28,7 @@ use alloy::eips::eip1559::BaseFeeParams;
 use alloy::primitives::{Address, B256, Bloom, Bytes};
 use ctm_core::codec::Codec;
 use ctm_core::config::GenesisConfig;
-use ctm_core::l1::MAX_WITHDRAWALS_PER_BATCH;
+use ctm_core::l1::{MAX_QUEUE_ENTRIES_PER_BATCH, MAX_WITHDRAWALS_PER_BATCH};
 use ctm_core::op::{Executor, Op, Rules, write_block};
 use ctm_core::state::{Account, StateKey, Totals};
 use ctm_core::tree::StateTree;
@@ -107,7 +109,9 @@ pub struct Node {
     pub pool: Mutex<Mempool>,
     /// Chain events.
     pub events: broadcast::Sender<ChainEvent>,
-    /// L1 queue entries seen on L1 and not yet applied, in queue order.
+    /// L1 queue entries seen on L1 and not yet applied, in queue order. Block production reads
+    /// at most [`MAX_QUEUE_ENTRIES_PER_BATCH`] from the front and removes them once a persisted
+    /// block has consumed them (and any stale entries below the state's queue head).
     pub deposits: Mutex<std::collections::VecDeque<QueueItem>>,
     /// Registered providers (derived from the state; the matching engine's candidates).
     providers: RwLock<Arc<Vec<Address>>>,
@@ -312,21 +316,24 @@ impl Node {
             beneficiary: self.config.beneficiary,
             providers: self.providers(),
         };
-        let queue: Vec<QueueItem> = self.deposits.lock().map_err(poison)?.drain(..).collect();
-        let candidates = {
+        let candidates;
+        let queue;
+        {
             let tree = self.state.read().map_err(poison)?;
+            let totals = tree.get_value::<Totals>(&StateKey::Totals)?.unwrap_or_default();
+            queue = self.pending_queue(totals.deposits_consumed)?;
             let pool = self.pool.lock().map_err(poison)?;
             if pool.is_empty() && queue.is_empty() && !self.config.empty_blocks {
                 return Ok(None);
             }
-            pool.select(self.config.max_block_txs, |a| {
+            candidates = pool.select(self.config.max_block_txs, |a| {
                 tree.get_value::<Account>(&StateKey::Account(*a))
                     .ok()
                     .flatten()
                     .unwrap_or_default()
                     .nonce
-            })
-        };
+            });
+        }
         let (deposits, included, dropped, writes) = self.execute(&ctx, &queue, &candidates)?;
         if included.is_empty() && deposits.ops.is_empty() && !self.config.empty_blocks {
             self.forget(&dropped)?;
@@ -338,7 +345,8 @@ impl Node {
         let pre_root = tree.root().to_bytes32();
         let root = write_block(&mut tree, writes)?.to_bytes32();
         let unsaved = tree.store_mut().take_unsaved();
-        let burned_total = tree.get_value::<Totals>(&StateKey::Totals)?.unwrap_or_default().burned;
+        let totals = tree.get_value::<Totals>(&StateKey::Totals)?.unwrap_or_default();
+        let burned_total = totals.burned;
         drop(tree);
         let (block, txs, receipts, tx_ops) = self.seal(&ctx, &head, root, &included);
         let withdrawals = withdrawals_of(&receipts);
@@ -368,6 +376,10 @@ impl Node {
         let number = block.header.number;
         let block = Arc::new(block);
         self.head.write().map_err(poison)?.block = block.clone();
+        let pending = self.pending_queue_len(totals.deposits_consumed)?;
+        if block_ops.queue.len() == MAX_QUEUE_ENTRIES_PER_BATCH && pending > 0 {
+            tracing::debug!(number, pending, "block queue-entry cap reached; the rest waits");
+        }
         {
             let mut pool = self.pool.lock().map_err(poison)?;
             for (addr, acct) in &accounts {
@@ -390,6 +402,29 @@ impl Node {
         let _ = self.events.send(ChainEvent::Block(block, Arc::new(included)));
         tracing::debug!(number, txs = block_ops.ops.len(), elapsed = ?started.elapsed(), "block");
         Ok(Some(number))
+    }
+
+    /// Drops the pending queue entries below `next` (the state's queue head: applied, or seen
+    /// twice) and returns the first [`MAX_QUEUE_ENTRIES_PER_BATCH`] of the rest, in queue order.
+    /// Only the producer removes entries (the L1 watcher appends), so they stay in the queue until
+    /// a persisted block has consumed them.
+    fn pending_queue(&self, next: u64) -> Result<Vec<QueueItem>> {
+        let mut q = self.deposits.lock().map_err(poison)?;
+        while q.front().is_some_and(|i| i.index < next) {
+            q.pop_front();
+        }
+        Ok(q.iter().take(MAX_QUEUE_ENTRIES_PER_BATCH).cloned().collect())
+    }
+
+    /// Drops the pending queue entries below `next` and reports how many are left
+    /// (`ctm_l1_queue_pending`).
+    fn pending_queue_len(&self, next: u64) -> Result<usize> {
+        let mut q = self.deposits.lock().map_err(poison)?;
+        while q.front().is_some_and(|i| i.index < next) {
+            q.pop_front();
+        }
+        metrics::gauge!("ctm_l1_queue_pending").set(q.len() as f64);
+        Ok(q.len())
     }
 
     fn forget(&self, dropped: &[B256]) -> Result<()> {
@@ -583,8 +618,9 @@ pub struct AppliedQueue {
     pub rejected: Vec<u64>,
 }
 
-/// Applies pending L1 queue entries in order; entries below the state's queue head (already
-/// applied) are skipped, and a gap stops the run (the rest waits for the missing entry).
+/// Applies pending L1 queue entries in order, at most [`MAX_QUEUE_ENTRIES_PER_BATCH`] of them (a
+/// batch of one block must stay provable); entries below the state's queue head (already applied)
+/// are skipped, and a gap stops the run (the rest waits for the missing entry).
 fn apply_queue<S: ctm_core::TreeStore>(
     exec: &mut Executor<'_, S>,
     queue: &[QueueItem],
@@ -599,7 +635,7 @@ fn apply_queue<S: ctm_core::TreeStore>(
         if item.index < next {
             continue;
         }
-        if item.index > next {
+        if item.index > next || out.consumed.len() == MAX_QUEUE_ENTRIES_PER_BATCH {
             break;
         }
         let amount = u128::try_from(item.amount).ok();
