@@ -49,6 +49,10 @@ contract MismatchedSeeds {
     function MAX_WITHDRAWALS() external pure returns (uint256) {
         return 16;
     }
+
+    function MAX_QUEUE_ENTRIES() external pure returns (uint256) {
+        return 16;
+    }
 }
 
 /// The STARK verifier against real proofs made by ctm-prover (fixtures written by
@@ -190,7 +194,8 @@ contract BatchStarkVerifierTest is Test {
         (bytes memory pi, bytes memory proof) = _load(FIXTURES[0]);
         assertEq(bytes32(bytes4(_revertData(pi, _with(proof, 0, 1)))), bytes32(BatchStarkVerifier.BadVersion.selector));
         assertEq(bytes32(bytes4(_revertData(pi, _with(proof, 0, 2)))), bytes32(BatchStarkVerifier.BadVersion.selector));
-        assertEq(bytes32(bytes4(_revertData(pi, _with(proof, 0, 4)))), bytes32(BatchStarkVerifier.BadVersion.selector));
+        assertEq(bytes32(bytes4(_revertData(pi, _with(proof, 0, 3)))), bytes32(BatchStarkVerifier.BadVersion.selector));
+        assertEq(bytes32(bytes4(_revertData(pi, _with(proof, 0, 5)))), bytes32(BatchStarkVerifier.BadVersion.selector));
         assertEq(bytes32(bytes4(_revertData(pi, _with(proof, 1, 6)))), bytes32(BatchStarkVerifier.DegreeBitsOutOfRange.selector));
         assertEq(bytes32(bytes4(_revertData(pi, _with(proof, 1, 23)))), bytes32(BatchStarkVerifier.DegreeBitsOutOfRange.selector));
         bytes memory shortPi = new bytes(415);
@@ -235,18 +240,37 @@ contract BatchStarkVerifierTest is Test {
         return WithdrawalTree.rootOfLeaves(leaves);
     }
 
+    /// Where the lists start in batch-8's proof: 3 withdrawals, 5 queue entries (entry 3 a
+    /// message, entry 4 a rejected deposit), 1 rejected deposit.
+    function _lists(bytes memory proof) internal pure returns (uint256 wl, uint256 ql, uint256 rl) {
+        rl = proof.length - 1 - 8;
+        ql = rl - 1 - 105 * 5;
+        wl = ql - 1 - 36 * 3;
+    }
+
+    function _reverts(bytes memory pi, bytes memory proof, bytes4[3] memory named) internal view returns (bool) {
+        bytes32 sel = _selector(_revertData(pi, proof));
+        return sel == bytes32(named[0]) || sel == bytes32(named[1]) || sel == bytes32(named[2]);
+    }
+
     /// The proof's withdrawal list (3 entries in batch-8) must hash to `withdrawalRoot`, and its
     /// amounts are public values of the proof: a list that hashes to a new root still fails.
     function test_withdrawal_list_is_checked_against_the_root_and_the_proof() public {
         (bytes memory pi, bytes memory proof) = _load(FIXTURES[1]);
-        uint256 list = proof.length - 1 - 36 * 3;
+        (uint256 list,,) = _lists(proof);
         assertEq(uint8(proof[list]), 3);
         assertEq(_listRoot(proof, list, 3), bytes32(vm.parseJsonBytes32(_json(FIXTURES[1]), ".withdrawalRoot")));
         assertTrue(_accepts(pi, proof));
         bytes32 tooMany = bytes32(BatchStarkVerifier.TooManyWithdrawals.selector);
         assertEq(_selector(_revertData(pi, _with(proof, list, 17))), tooMany);
-        assertEq(_selector(_revertData(pi, _with(proof, list, 2))), bytes32(BatchStarkVerifier.ProofTooLong.selector));
-        assertEq(_selector(_revertData(pi, _with(proof, list, 4))), bytes32(BatchStarkVerifier.ProofTooShort.selector));
+        // Another count shifts the lists after it: a named length error either way.
+        bytes4[3] memory lengthErrors = [
+            BatchStarkVerifier.ProofTooLong.selector,
+            BatchStarkVerifier.ProofTooShort.selector,
+            BatchStarkVerifier.TooManyQueueEntries.selector
+        ];
+        assertTrue(_reverts(pi, _with(proof, list, 2), lengthErrors));
+        assertTrue(_reverts(pi, _with(proof, list, 4), lengthErrors));
         bytes32 mismatch = bytes32(BatchStarkVerifier.WithdrawalRootMismatch.selector);
         for (uint256 k = 0; k < 3; ++k) {
             for (uint256 off = 1; off <= 36; off += 35) {
@@ -264,10 +288,98 @@ contract BatchStarkVerifierTest is Test {
         }
     }
 
+    /// The rolling queue hash of `n` entries at `ql + 1` of `proof`, from `h` (the Rollup's).
+    function _queueHash(bytes memory proof, uint256 ql, uint256 n, bytes32 h) internal pure returns (bytes32) {
+        for (uint256 k = 0; k < n; ++k) {
+            uint256 at = ql + 1 + 105 * k;
+            bytes32 w0;
+            bytes32 w65;
+            assembly {
+                w0 := mload(add(add(proof, 32), at))
+                w65 := mload(add(add(proof, 32), add(at, 65)))
+            }
+            bytes32 w8;
+            bytes32 w29;
+            bytes32 w49;
+            bytes32 w97;
+            assembly {
+                w8 := mload(add(add(proof, 32), add(at, 8)))
+                w29 := mload(add(add(proof, 32), add(at, 29)))
+                w49 := mload(add(add(proof, 32), add(at, 49)))
+                w97 := mload(add(add(proof, 32), add(at, 97)))
+            }
+            bytes32 e = keccak256(
+                abi.encode(
+                    uint64(bytes8(w0)),
+                    uint8(bytes1(w8)),
+                    address(bytes20(bytes32(uint256(w8) << 8))),
+                    address(bytes20(w29)),
+                    uint256(w49) >> 128,
+                    w65,
+                    uint64(bytes8(w97))
+                )
+            );
+            h = keccak256(abi.encode(h, e));
+        }
+        return h;
+    }
+
+    function _setWord(bytes memory pi, uint256 word, bytes32 v) internal pure returns (bytes memory p2) {
+        p2 = bytes.concat(pi);
+        for (uint256 i = 0; i < 32; ++i) {
+            p2[32 * word + i] = v[i];
+        }
+    }
+
+    /// The proof's queue entries (5 in batch-8) must be the public inputs' range and rebuild
+    /// `queueHashEnd`; its rejected list must hash to `rejectedDepositsHash` and name consumed
+    /// deposits; and the credited deposits they give are public values of the proof: lists that
+    /// match new hashes still fail.
+    function test_queue_entries_and_rejected_deposits_are_checked_against_l1_and_the_proof() public {
+        (bytes memory pi, bytes memory proof) = _load(FIXTURES[1]);
+        (, uint256 ql, uint256 rl) = _lists(proof);
+        assertEq(uint8(proof[ql]), 5);
+        assertEq(uint8(proof[rl]), 1);
+        bytes32 start = bytes32(uint256(0));
+        assertEq(_queueHash(proof, ql, 5, start), bytes32(vm.parseJsonBytes32(_json(FIXTURES[1]), ".queueHashEnd")));
+        assertTrue(_accepts(pi, proof));
+        bytes32 tooMany = bytes32(BatchStarkVerifier.TooManyQueueEntries.selector);
+        assertEq(_selector(_revertData(pi, _with(proof, ql, 17))), tooMany);
+        assertEq(_selector(_revertData(pi, _with(proof, rl, 17))), tooMany);
+        // index (low byte), kind, l1Sender, l2Target, amount (low byte), dataHash, timestamp.
+        uint8[7] memory fields = [7, 8, 9, 29, 64, 65, 104];
+        for (uint256 k = 0; k < 5; ++k) {
+            for (uint256 f = 0; f < 7; ++f) {
+                uint256 pos = ql + 1 + 105 * k + fields[f];
+                bytes memory forged = _with(proof, pos, uint8(proof[pos]) ^ 1);
+                bytes32 want = f == 0
+                    ? bytes32(BatchStarkVerifier.QueueEntryMismatch.selector)
+                    : bytes32(BatchStarkVerifier.QueueHashMismatch.selector);
+                assertEq(_selector(_revertData(pi, forged)), want);
+                if (f == 0) continue;
+                // With the queue hash the forged list rebuilds, the transcript or the AIR refuses.
+                bytes memory pi2 = _setWord(pi, 8, _queueHash(forged, ql, 5, start));
+                assertFalse(_accepts(pi2, forged), "forged queue entry accepted");
+            }
+        }
+        // The rejected index (4) moved to a message (3), past the range (5), or to deposit 2
+        // with the hash L1 would hold for it: refused by the checks, then by the AIR.
+        bytes32 bad = bytes32(BatchStarkVerifier.BadRejectedDeposit.selector);
+        assertEq(_selector(_revertData(pi, _with(proof, rl + 8, 3))), bad);
+        assertEq(_selector(_revertData(pi, _with(proof, rl + 8, 5))), bad);
+        bytes memory moved = _with(proof, rl + 8, 2);
+        bytes32 mismatch = bytes32(BatchStarkVerifier.RejectedDepositsMismatch.selector);
+        assertEq(_selector(_revertData(pi, moved)), mismatch);
+        uint256[] memory two = new uint256[](1);
+        two[0] = 2;
+        bytes memory pi2 = _setWord(pi, 11, keccak256(abi.encodePacked(two)));
+        assertFalse(_accepts(pi2, moved), "credits of another rejected list accepted");
+    }
+
     function test_seeds_with_another_public_value_layout_are_refused() public {
         IConstraintEvaluator c = v.constraints();
         BatchVerifierSeeds odd = BatchVerifierSeeds(address(new MismatchedSeeds()));
-        vm.expectRevert(abi.encodeWithSelector(BatchStarkVerifier.PublicValueLayout.selector, 208, 16));
+        vm.expectRevert(abi.encodeWithSelector(BatchStarkVerifier.PublicValueLayout.selector, 208, 16, 16));
         new BatchStarkVerifier(c, odd);
     }
 

@@ -22,16 +22,45 @@ contract RollupStarkProofTest is Fixture {
         stark = _deployStarkVerifier();
         vm.prank(tl);
         rollup.setVerifier(stark);
+        _enqueueBenchQueue();
         CommitInput memory c;
         c.batchIndex = 1;
         c.newStateRoot = _word(3);
         c.withdrawalRoot = _word(9);
-        c.queueCount = 0;
+        c.queueCount = 5;
         c.feesBurned = uint256(_word(10));
         c.batchData = data;
-        c.rejectedDeposits = new uint64[](0);
+        c.rejectedDeposits = new uint64[](1);
+        c.rejectedDeposits[0] = 4;
         c.slashes = new Slash[](0);
         _commit(c);
+    }
+
+    /// `prover/src/bench.rs::account(i)`.
+    function _benchAccount(uint64 i) internal pure returns (address) {
+        uint64 hi;
+        unchecked {
+            hi = (i * 0x9e3779b97f4a7c15) | 1;
+        }
+        return address(uint160((uint256(hi) << 96) | uint256(i)));
+    }
+
+    /// The 5 queue entries of batch-8 (`Workload::with_deposits(5)`), enqueued through the real
+    /// Rollup at the timestamps the workload gives them: deposits 0, 1, 2 and 4 (4 is rejected by
+    /// the batch) from the bridge, the message 3 from its sender.
+    function _enqueueBenchQueue() internal {
+        address sender = address(bytes20(bytes32(type(uint256).max / 255 * 0xd0)));
+        for (uint64 k = 0; k < 5; ++k) {
+            vm.warp(1_700_000_000 + k);
+            address to = k % 2 == 0 ? _benchAccount(k) : address(bytes20(bytes32(type(uint256).max / 255 * (0x40 + k))));
+            if (k == 3) {
+                vm.prank(sender);
+                rollup.sendMessage(to, abi.encodePacked(k));
+            } else {
+                vm.prank(address(bridge));
+                rollup.enqueueDeposit(sender, to, 5000 + k);
+            }
+        }
     }
 
     function _word(uint256 i) internal view returns (bytes32 w) {

@@ -1,9 +1,10 @@
 //! Benchmark workloads shared by the criterion bench (`benches/prove.rs`) and
 //! `prover-node bench`: a pre-state of funded accounts and a batch of transfers.
 
-use alloy_primitives::Address;
+use alloy_primitives::{Address, B256, keccak256};
 use ctm_core::{GenesisConfig, MemoryStore, Op, Rules, StateTree, apply};
 
+use crate::public::QueueEntry;
 use crate::witness::{BatchContext, Block};
 
 /// Tree depth of every preset.
@@ -79,6 +80,41 @@ pub fn transfers(
 }
 
 impl Workload {
+    /// Puts `n` L1 queue entries before the first block's ops, consumed in order: every fourth
+    /// a message, every fifth deposit rejected, the others deposits of `5000 + k`, to benchmark
+    /// accounts (even `k`) or to new accounts (odd `k`).
+    pub fn with_deposits(mut self, n: usize) -> Self {
+        let mut ops = Vec::with_capacity(n);
+        for k in 0..n as u64 {
+            let message = k % 4 == 3;
+            let refused = !message && k % 5 == 4;
+            let to = if k % 2 == 0 { account(k) } else { Address::repeat_byte(0x40 + k as u8) };
+            let amount = if message { 0 } else { 5000 + u128::from(k) };
+            self.ctx.queue.push(QueueEntry {
+                index: k,
+                kind: u8::from(message),
+                l1_sender: Address::repeat_byte(0xd0),
+                l2_target: to,
+                amount,
+                data_hash: if message { keccak256(k.to_be_bytes()) } else { B256::ZERO },
+                timestamp: 1_700_000_000 + k,
+            });
+            if refused {
+                self.ctx.rejected_deposits.push(k);
+            }
+            let credited = if message || refused { 0 } else { amount };
+            ops.push(Op::Deposit { queue_index: k, to, amount: credited });
+        }
+        match self.blocks.first_mut() {
+            Some(first) => {
+                ops.append(&mut first.ops);
+                first.ops = ops;
+            }
+            None => self.blocks.push(Block { timestamp: 10, ops }),
+        }
+        self
+    }
+
     /// Appends `n` withdrawals to the last block: account `k` withdraws `1000 + k` to the L1
     /// address `0x…k+1` (repeated byte).
     pub fn with_withdrawals(mut self, n: usize) -> Self {

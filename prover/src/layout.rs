@@ -142,8 +142,13 @@ pub const WF: usize = SLOTQ + 4;
 /// One-hot position in the withdrawal list (`WMAX + 1` columns): `WSEL[k] = 1` while `k`
 /// withdrawals have been matched; it moves one step at each [`WF`] row.
 pub const WSEL: usize = WF + 1;
+/// A deposit credit: set only on the first row of an account credit that is the next credited
+/// deposit of the batch's queue entries (its key and amount must equal that entry's).
+pub const DF: usize = WSEL + crate::public::WMAX + 1;
+/// One-hot position in the credited-deposit list (`DMAX + 1` columns), like [`WSEL`].
+pub const DSEL: usize = DF + 1;
 /// Total width.
-pub const WIDTH: usize = WSEL + crate::public::WMAX + 1;
+pub const WIDTH: usize = DSEL + crate::public::DMAX + 1;
 
 /// Rows of an update that carry a marker: the job status row, the attestation rows, the
 /// `Totals` burned rows and the last row of a job value.

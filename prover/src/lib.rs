@@ -39,5 +39,5 @@ pub mod witness;
 pub use config::{EvmConfig, FriConfig, evm_config};
 pub use error::{ProverError, Result};
 pub use prover::{BatchProof, Stage, prove, verify};
-pub use public::PublicInputs;
+pub use public::{BatchLists, PublicInputs};
 pub use witness::{BatchContext, Block, Witness, build_witness};

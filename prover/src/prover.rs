@@ -12,12 +12,12 @@ use serde::{Deserialize, Serialize};
 use crate::ProverError;
 use crate::air::BatchAir;
 use crate::config::FriConfig;
-use crate::public::{PublicInputs, Withdrawal};
+use crate::public::{BatchLists, PublicInputs};
 use crate::trace::generate_trace;
 use crate::witness::Witness;
 
 /// Proof format version of [`BatchProof`].
-pub const PROOF_VERSION: u32 = 2;
+pub const PROOF_VERSION: u32 = 3;
 
 /// A batch proof with what a verifier needs to know about it.
 #[derive(Serialize, Deserialize)]
@@ -31,9 +31,9 @@ pub struct BatchProof<SC: StarkGenericConfig> {
     pub fri: FriConfig,
     /// The L1 public inputs proven.
     pub public: PublicInputs,
-    /// The batch's withdrawals: public values of the proof, hashed into `withdrawal_root` by
-    /// the verifier.
-    pub withdrawals: Vec<Withdrawal>,
+    /// The batch's withdrawals, consumed queue entries and rejected deposits: the verifier
+    /// checks them against the public inputs' hashes and derives public values from them.
+    pub lists: BatchLists,
     /// The STARK proof.
     pub proof: Proof<SC>,
 }
@@ -105,14 +105,14 @@ where
         depth: witness.depth,
         fri: *fri,
         public: witness.public.clone(),
-        withdrawals: witness.withdrawals.clone(),
+        lists: witness.lists.clone(),
         proof,
     })
 }
 
 /// Verifies `proof` for `public` (the envelope's own copy of the public inputs is ignored) under
-/// `config`, whose FRI parameters must be `fri`. The envelope's withdrawal list must hash to
-/// `public.withdrawal_root`.
+/// `config`, whose FRI parameters must be `fri`. The envelope's lists must hash to
+/// `public.withdrawal_root`, `queue_hash_end` and `rejected_deposits_hash`.
 pub fn verify<SC>(
     config: &SC,
     fri: &FriConfig,
@@ -136,7 +136,7 @@ where
         ));
     }
     let air = BatchAir::new(depth).ok_or(ProverError::Depth(depth))?;
-    let pv = public.public_values(&proof.withdrawals)?;
+    let pv = public.public_values(&proof.lists)?;
     p3_uni_stark::verify(config, &air, &proof.proof, &pv)
         .map_err(|e| ProverError::Invalid(format!("{e}")))
 }

@@ -5,11 +5,15 @@
 //! The proof's public values are the 416-byte `abi.encode(PublicInputs)` as 208 big-endian
 //! 16-bit limbs (each < 2^16 < p), so an EVM verifier derives them from the bytes it already has,
 //! then the batch's withdrawal list (count and [`WMAX`] amounts), which the verifier hashes into
-//! `withdrawalRoot` itself. The AIR constrains the state roots, `queueCount`, `feesBurned` and
-//! the withdrawal amounts against the trace; the other words are bound to the proof only through
-//! the Fiat–Shamir transcript (see `docs/prover.md`).
+//! `withdrawalRoot` itself, then its credited deposits (count and [`DMAX`] entries of recipient
+//! key limbs and amount), which the verifier derives from the consumed queue entries after
+//! rebuilding `queueHashEnd` and `rejectedDepositsHash` from them ([`BatchLists`]). The AIR
+//! constrains the state roots, `queueCount`, `feesBurned`, the withdrawal amounts and the
+//! deposit credits against the trace; the other words are bound to the proof only through the
+//! Fiat–Shamir transcript (see `docs/prover.md`).
 
 use alloy_primitives::{Address, B256, U256, keccak256};
+use ctm_core::codec::Codec;
 use ctm_core::hash::Felt;
 use p3_field::PrimeCharacteristicRing;
 use serde::{Deserialize, Serialize};
@@ -27,8 +31,20 @@ pub const PV_WD_COUNT: usize = PI_LIMBS;
 /// First public value of the withdrawal amounts: entry `k` is 8 big-endian 16-bit limbs at
 /// `PV_WD_AMOUNTS + 8k`; entries past the count are zero.
 pub const PV_WD_AMOUNTS: usize = PV_WD_COUNT + 1;
-/// Number of public values of the proof: the limbs of the encoding, then the withdrawal list.
-pub const NUM_PUBLIC_VALUES: usize = PV_WD_AMOUNTS + 8 * WMAX;
+/// Queue entries one batch may consume, hence credited deposits in the deposit list
+/// ([`ctm_core::l1::MAX_QUEUE_ENTRIES_PER_BATCH`]).
+pub const DMAX: usize = ctm_core::l1::MAX_QUEUE_ENTRIES_PER_BATCH;
+/// Public value holding the number of credited deposits.
+pub const PV_DEP_COUNT: usize = PV_WD_AMOUNTS + 8 * WMAX;
+/// First public value of the credited deposits: entry `k` is at `PV_DEP_ENTRIES + DEP_WIDTH·k`,
+/// the recipient's 11 account-key limbs (`0x01 ‖ address`) then 8 big-endian amount limbs;
+/// entries past the count are zero.
+pub const PV_DEP_ENTRIES: usize = PV_DEP_COUNT + 1;
+/// Public values per credited deposit.
+pub const DEP_WIDTH: usize = crate::layout::KEY_LIMBS + 8;
+/// Number of public values of the proof: the limbs of the encoding, the withdrawal list, then
+/// the credited deposits.
+pub const NUM_PUBLIC_VALUES: usize = PV_DEP_ENTRIES + DEP_WIDTH * DMAX;
 /// First public value of `prevStateRoot` (word 2).
 pub const PV_PREV_ROOT: usize = 2 * 16;
 /// First public value of `newStateRoot` (word 3).
@@ -115,9 +131,12 @@ impl PublicInputs {
     }
 
     /// The proof's public values: [`Self::to_field_elements`], the number of withdrawals and
-    /// [`WMAX`] amounts of 8 big-endian 16-bit limbs (zero past the count). `withdrawals` must
-    /// hash to `withdrawal_root`: that is what ties the amounts the AIR checks to L1's payouts.
-    pub fn public_values(&self, withdrawals: &[Withdrawal]) -> Result<Vec<Felt>, ProverError> {
+    /// [`WMAX`] amounts of 8 big-endian 16-bit limbs (zero past the count), then the number of
+    /// credited deposits and [`DMAX`] entries of [`DEP_WIDTH`] limbs (zero past the count).
+    /// The lists must hash to `withdrawalRoot`, `queueHashEnd` and `rejectedDepositsHash`: that
+    /// is what ties the amounts and recipients the AIR checks to L1.
+    pub fn public_values(&self, lists: &BatchLists) -> Result<Vec<Felt>, ProverError> {
+        let withdrawals = &lists.withdrawals;
         if withdrawals.len() > WMAX {
             return Err(ProverError::Invalid(format!(
                 "{} withdrawals, at most {WMAX} per batch",
@@ -129,13 +148,62 @@ impl PublicInputs {
                 "the withdrawal list does not hash to withdrawalRoot".into(),
             ));
         }
+        let credits = self.credited_deposits(&lists.queue, &lists.rejected)?;
         let mut pv = self.to_field_elements();
         pv.push(Felt::from_usize(withdrawals.len()));
         for k in 0..WMAX {
-            let amount = withdrawals.get(k).map_or(0, |w| w.amount);
-            pv.extend((0..8).rev().map(|j| Felt::from_u32(((amount >> (16 * j)) & 0xffff) as u32)));
+            pv.extend(amount_limbs(withdrawals.get(k).map_or(0, |w| w.amount)));
+        }
+        pv.push(Felt::from_usize(credits.len()));
+        for k in 0..DMAX {
+            match credits.get(k) {
+                Some(c) => {
+                    pv.extend(account_key_limbs(c.to));
+                    pv.extend(amount_limbs(c.amount));
+                }
+                None => pv.extend([Felt::ZERO; DEP_WIDTH]),
+            }
         }
         Ok(pv)
+    }
+
+    /// The deposits the batch must credit, in queue order: the consumed entries of kind
+    /// deposit, not rejected, of a nonzero amount. `queue` must be exactly the consumed entries
+    /// (indices `queueStart..queueStart + queueCount`, at most [`DMAX`]) and rebuild
+    /// `queueHashEnd` from `queueHashStart`; `rejected` must hash to `rejectedDepositsHash` and
+    /// be strictly increasing consumed deposits (as the Rollup checks on commit).
+    pub fn credited_deposits(
+        &self,
+        queue: &[QueueEntry],
+        rejected: &[u64],
+    ) -> Result<Vec<Credit>, ProverError> {
+        let bad = |why: String| Err(ProverError::Invalid(format!("deposit queue: {why}")));
+        if queue.len() > DMAX {
+            return bad(format!("{} entries, at most {DMAX} per batch", queue.len()));
+        }
+        if queue.len() as u64 != self.queue_count {
+            return bad(format!("{} entries for queueCount {}", queue.len(), self.queue_count));
+        }
+        for (k, e) in queue.iter().enumerate() {
+            if self.queue_start.checked_add(k as u64) != Some(e.index) {
+                return bad(format!("entry {k} has index {}", e.index));
+            }
+        }
+        if fold_queue_hash(self.queue_hash_start, queue) != self.queue_hash_end {
+            return bad("the entries do not hash to queueHashEnd".into());
+        }
+        if rejected_deposits_hash(rejected) != self.rejected_deposits_hash {
+            return bad("the rejected list does not hash to rejectedDepositsHash".into());
+        }
+        let is_deposit = |i: u64| queue.iter().any(|e| e.index == i && e.kind == 0);
+        if !rejected.windows(2).all(|w| w[0] < w[1]) || !rejected.iter().all(|&i| is_deposit(i)) {
+            return bad("rejected indices must be increasing consumed deposits".into());
+        }
+        Ok(queue
+            .iter()
+            .filter(|e| e.kind == 0 && e.amount > 0 && rejected.binary_search(&e.index).is_err())
+            .map(|e| Credit { to: e.l2_target, amount: e.amount })
+            .collect())
     }
 
     /// Names of the fields where `self` and `other` differ.
@@ -158,6 +226,39 @@ impl PublicInputs {
         let (a, b) = (self.words(), other.words());
         (0..WORDS).filter(|&i| a[i] != b[i]).map(|i| NAMES[i]).collect()
     }
+}
+
+/// The lists a batch proof carries besides the STARK; the verifier checks each against a hash
+/// in the public inputs and derives public values from them.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BatchLists {
+    /// The batch's withdrawals in order (they hash to `withdrawalRoot`).
+    pub withdrawals: Vec<Withdrawal>,
+    /// The consumed queue entries in order (they extend `queueHashStart` to `queueHashEnd`).
+    pub queue: Vec<QueueEntry>,
+    /// Consumed deposits L2 refused, increasing (they hash to `rejectedDepositsHash`).
+    pub rejected: Vec<u64>,
+}
+
+/// A deposit the batch credits: its recipient's account gains `amount`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Credit {
+    /// L2 recipient.
+    pub to: Address,
+    /// Amount.
+    pub amount: u128,
+}
+
+/// 8 big-endian 16-bit limbs of an amount.
+fn amount_limbs(v: u128) -> impl Iterator<Item = Felt> {
+    (0..8).rev().map(move |j| Felt::from_u32(((v >> (16 * j)) & 0xffff) as u32))
+}
+
+/// The 11 limbs of an account's state key `0x01 ‖ address` (as the AIR's `KEY` columns).
+pub fn account_key_limbs(a: Address) -> Vec<Felt> {
+    let mut out = Vec::with_capacity(crate::layout::KEY_LIMBS);
+    ctm_core::hash::bytes_to_limbs(&ctm_core::state::StateKey::Account(a).to_bytes(), &mut out);
+    out
 }
 
 /// One entry of the L1→L2 queue, as in the Rollup's `QueueEntryAdded` event.
@@ -326,10 +427,11 @@ mod tests {
             queue_hash_end: B256::ZERO,
             withdrawal_root: withdrawal_root(&list),
             fees_burned: 0,
-            rejected_deposits_hash: B256::ZERO,
+            rejected_deposits_hash: rejected_deposits_hash(&[]),
             slashes_hash: B256::ZERO,
         };
-        let pv = pi.public_values(&list).unwrap();
+        let lists = |w: &[Withdrawal]| BatchLists { withdrawals: w.to_vec(), ..Default::default() };
+        let pv = pi.public_values(&lists(&list)).unwrap();
         assert_eq!(pv.len(), NUM_PUBLIC_VALUES);
         assert_eq!(pv[..PI_LIMBS], pi.to_field_elements()[..]);
         assert_eq!(pv[PV_WD_COUNT], Felt::from_u32(2));
@@ -343,10 +445,102 @@ mod tests {
         assert_eq!(limbs(1), [0xffff; 8]);
         assert!((2..WMAX).all(|k| limbs(k) == [0; 8]), "entries past the count are zero");
         // The list must hash to the root, and fit.
-        assert!(pi.public_values(&list[..1]).is_err());
+        assert!(pi.public_values(&lists(&list[..1])).is_err());
         let long = vec![list[0].clone(); WMAX + 1];
         let pi_long = PublicInputs { withdrawal_root: withdrawal_root(&long), ..pi };
-        assert!(pi_long.public_values(&long).is_err());
+        assert!(pi_long.public_values(&lists(&long)).is_err());
+    }
+
+    fn queue_entry(index: u64, kind: u8, to: u8, amount: u128) -> QueueEntry {
+        QueueEntry {
+            index,
+            kind,
+            l1_sender: Address::repeat_byte(0xee),
+            l2_target: Address::repeat_byte(to),
+            amount,
+            data_hash: B256::ZERO,
+            timestamp: 1_700_000_000 + index,
+        }
+    }
+
+    #[test]
+    fn public_values_append_the_credited_deposits() {
+        let start = B256::repeat_byte(7);
+        // Entry 5 a deposit, 6 a message, 7 a rejected deposit, 8 a deposit of 0, 9 a deposit.
+        let queue = vec![
+            queue_entry(5, 0, 0x11, 0x0102_0304),
+            queue_entry(6, 1, 0x22, 0),
+            queue_entry(7, 0, 0x33, 9),
+            queue_entry(8, 0, 0x44, 0),
+            queue_entry(9, 0, 0x55, u128::MAX),
+        ];
+        let rejected = vec![7];
+        let pi = PublicInputs {
+            l2_chain_id: 1,
+            batch_index: 1,
+            prev_state_root: B256::ZERO,
+            new_state_root: B256::ZERO,
+            batch_data_hash: B256::ZERO,
+            queue_start: 5,
+            queue_count: 5,
+            queue_hash_start: start,
+            queue_hash_end: fold_queue_hash(start, &queue),
+            withdrawal_root: B256::ZERO,
+            fees_burned: 0,
+            rejected_deposits_hash: rejected_deposits_hash(&rejected),
+            slashes_hash: B256::ZERO,
+        };
+        let lists = BatchLists { withdrawals: vec![], queue: queue.clone(), rejected };
+        let credits = pi.credited_deposits(&lists.queue, &lists.rejected).unwrap();
+        assert_eq!(
+            credits,
+            [
+                Credit { to: Address::repeat_byte(0x11), amount: 0x0102_0304 },
+                Credit { to: Address::repeat_byte(0x55), amount: u128::MAX },
+            ]
+        );
+        let pv = pi.public_values(&lists).unwrap();
+        assert_eq!(pv.len(), NUM_PUBLIC_VALUES);
+        let at = |i: usize| p3_field::PrimeField32::as_canonical_u32(&pv[i]);
+        assert_eq!(at(PV_DEP_COUNT), 2);
+        let entry = |k: usize| -> Vec<u32> {
+            (0..DEP_WIDTH).map(|j| at(PV_DEP_ENTRIES + DEP_WIDTH * k + j)).collect()
+        };
+        let mut first = vec![0x0111];
+        first.extend([0x1111; 9]);
+        first.push(0x1100);
+        first.extend([0, 0, 0, 0, 0, 0, 0x0102, 0x0304]);
+        assert_eq!(entry(0), first, "key 0x01 ‖ address, then the amount, big-endian");
+        assert_eq!(entry(1)[11..], [0xffff; 8]);
+        assert!((2..DMAX).all(|k| entry(k) == [0; DEP_WIDTH]), "entries past the count are zero");
+
+        // Every list must match its hash, the count and the indices.
+        let refuse = |l: BatchLists, p: &PublicInputs| assert!(p.public_values(&l).is_err());
+        let mut other = lists.clone();
+        other.queue[0].amount += 1;
+        refuse(other, &pi);
+        let mut other = lists.clone();
+        other.queue[4].l2_target = Address::repeat_byte(0x66);
+        refuse(other, &pi);
+        refuse(BatchLists { rejected: vec![], ..lists.clone() }, &pi);
+        refuse(BatchLists { queue: queue[..4].to_vec(), ..lists.clone() }, &pi);
+        // A rejected message, or rejected indices out of order, even with matching hashes.
+        for bad in [vec![6], vec![9, 7]] {
+            let p =
+                PublicInputs { rejected_deposits_hash: rejected_deposits_hash(&bad), ..pi.clone() };
+            refuse(BatchLists { rejected: bad, ..lists.clone() }, &p);
+        }
+        // More entries than a batch may consume.
+        let long: Vec<QueueEntry> = (0..=DMAX as u64).map(|i| queue_entry(i, 0, 1, 1)).collect();
+        let p = PublicInputs {
+            queue_start: 0,
+            queue_count: long.len() as u64,
+            queue_hash_start: B256::ZERO,
+            queue_hash_end: fold_queue_hash(B256::ZERO, &long),
+            rejected_deposits_hash: rejected_deposits_hash(&[]),
+            ..pi.clone()
+        };
+        refuse(BatchLists { queue: long, ..Default::default() }, &p);
     }
 
     #[test]

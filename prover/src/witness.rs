@@ -23,7 +23,7 @@ use ctm_core::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::public::{self, PublicInputs, QueueEntry, Slash, Withdrawal};
+use crate::public::{self, BatchLists, PublicInputs, QueueEntry, Slash, Withdrawal};
 use crate::shadow::Shadow;
 
 /// One block of a batch.
@@ -83,6 +83,9 @@ pub struct AccountDelta {
     /// A `Withdraw` debit: L1 pays its amount out as the next entry of the withdrawal list.
     #[serde(default)]
     pub withdrawal: bool,
+    /// A `Deposit` credit: the next credited deposit of the batch's queue entries.
+    #[serde(default)]
+    pub deposit: bool,
 }
 
 /// One single-leaf update of the state tree.
@@ -111,14 +114,15 @@ pub struct Witness {
     pub public: PublicInputs,
     /// The leaf updates in order.
     pub updates: Vec<LeafUpdate>,
-    /// The batch's withdrawals in order (they hash to `public.withdrawal_root`).
-    pub withdrawals: Vec<Withdrawal>,
+    /// The batch's withdrawals, consumed queue entries and rejected deposits (they hash to
+    /// `public.withdrawal_root`, `queue_hash_end` and `rejected_deposits_hash`).
+    pub lists: BatchLists,
 }
 
 impl Witness {
-    /// The proof's public values ([`PublicInputs::public_values`] with this batch's withdrawals).
+    /// The proof's public values ([`PublicInputs::public_values`] with this batch's lists).
     pub fn public_values(&self) -> Result<Vec<ctm_core::hash::Felt>, crate::ProverError> {
-        self.public.public_values(&self.withdrawals)
+        self.public.public_values(&self.lists)
     }
 }
 
@@ -170,6 +174,14 @@ pub enum WitnessError {
         /// [`public::WMAX`].
         max: usize,
     },
+    /// More queue entries than one batch proof can carry.
+    #[error("{got} queue entries consumed by the batch, at most {max}")]
+    TooManyQueueEntries {
+        /// Entries consumed.
+        got: usize,
+        /// [`public::DMAX`].
+        max: usize,
+    },
     /// The ops and the L1 queue disagree.
     #[error("deposit queue: {0}")]
     Queue(String),
@@ -195,6 +207,7 @@ struct Change {
     new: Option<Vec<u8>>,
     link: bool,
     withdrawal: bool,
+    deposit: bool,
 }
 
 fn account_of(v: &Option<Vec<u8>>) -> Account {
@@ -279,6 +292,7 @@ pub fn build_witness(
                         new,
                         link: false,
                         withdrawal: false,
+                        deposit: false,
                     });
                 }
             }
@@ -295,6 +309,15 @@ pub fn build_witness(
             {
                 let (a, b) = (account_of(&debit.old), account_of(&debit.new));
                 debit.withdrawal = a.balance.checked_sub(b.balance) == Some(*amount);
+            }
+            // The credit of a deposit (refused ones and messages credit nothing).
+            if let Op::Deposit { to, amount, .. } = op
+                && *amount > 0
+                && let Some(credit) =
+                    changes[first_change..].iter_mut().find(|c| c.key == StateKey::Account(*to))
+            {
+                let (a, b) = (account_of(&credit.old), account_of(&credit.new));
+                credit.deposit = b.balance.checked_sub(a.balance) == Some(*amount);
             }
         }
         op_base += block.ops.len();
@@ -335,7 +358,12 @@ pub fn build_witness(
             return Err(WitnessError::PublicInputMismatch(diff));
         }
     }
-    Ok((Witness { depth, public, updates, withdrawals }, real))
+    let lists = BatchLists {
+        withdrawals,
+        queue: ctx.queue.clone(),
+        rejected: ctx.rejected_deposits.clone(),
+    };
+    Ok((Witness { depth, public, updates, lists }, real))
 }
 
 /// Deposits must credit the consumed, non-rejected deposit entries in order.
@@ -344,6 +372,9 @@ fn check_queue(
     deposits: &[(usize, u64, alloy_primitives::Address, u128)],
 ) -> Result<(), WitnessError> {
     let err = |s: String| Err(WitnessError::Queue(s));
+    if ctx.queue.len() > public::DMAX {
+        return Err(WitnessError::TooManyQueueEntries { got: ctx.queue.len(), max: public::DMAX });
+    }
     for (k, e) in ctx.queue.iter().enumerate() {
         if e.index != ctx.queue_start + k as u64 {
             return err(format!(
@@ -438,6 +469,7 @@ fn emit_block(
                     bump: b.nonce != a.nonce,
                     link: c.link,
                     withdrawal: c.withdrawal,
+                    deposit: c.deposit,
                 })
             }
             _ => None,

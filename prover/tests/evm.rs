@@ -8,8 +8,8 @@ use ctm_core::hash::Felt;
 use ctm_prover::config::{Challenge, EvmPcs};
 use ctm_prover::evm::codec::{decode, encode};
 use ctm_prover::evm::seeds::{fri_seed, pcs_seed, stark_seed};
-use ctm_prover::evm::{CodecError, L1_FRI, solidity};
-use ctm_prover::public::WMAX;
+use ctm_prover::evm::{CodecError, L1_FRI, solidity, verify_encoded};
+use ctm_prover::public::{DMAX, WMAX};
 use ctm_prover::{
     BatchProof, EvmConfig, FriConfig, Witness, bench, build_witness, evm_config, prove,
 };
@@ -39,8 +39,10 @@ type TapConfig =
     StarkConfig<EvmPcs, Challenge, SerializingChallenger32<Felt, HashChallenger<u8, Tap, 32>>>;
 
 fn proof_of(transfers: usize, withdrawals: usize) -> (Witness, BatchProof<EvmConfig>) {
-    let wl =
-        bench::transfers(transfers, transfers.max(2), 1).unwrap().with_withdrawals(withdrawals);
+    let wl = bench::transfers(transfers, transfers.max(2), 1)
+        .unwrap()
+        .with_withdrawals(withdrawals)
+        .with_deposits(withdrawals * 2);
     let (w, _) = build_witness(&wl.tree, &wl.rules, &wl.blocks, &wl.ctx).unwrap();
     let p = prove(&evm_config(&L1_FRI), &L1_FRI, &w, |_| {}).unwrap();
     (w, p)
@@ -49,21 +51,35 @@ fn proof_of(transfers: usize, withdrawals: usize) -> (Witness, BatchProof<EvmCon
 #[test]
 fn encoding_round_trips_and_verifies() {
     let (w, p) = proof_of(3, 2);
-    let bytes = encode(&p.proof, &p.withdrawals, &L1_FRI).unwrap();
-    let (back, list) = decode(&bytes, &L1_FRI).unwrap();
-    assert_eq!(list, w.withdrawals);
-    assert_eq!(encode(&back, &list, &L1_FRI).unwrap(), bytes);
-    let envelope = BatchProof { proof: back, withdrawals: list, ..p };
-    ctm_prover::verify(&evm_config(&L1_FRI), &L1_FRI, w.depth, &w.public, &envelope).unwrap();
-    // The withdrawal list is bounded: a count above WMAX is refused before its entries are read.
-    let list_at = bytes.len() - 1 - 36 * w.withdrawals.len();
-    let mut many = bytes[..=list_at].to_vec();
-    many[list_at] = WMAX as u8 + 1;
-    many.extend(std::iter::repeat_n(1u8, 36 * (WMAX + 1)));
+    let bytes = encode(&p.proof, &p.lists, &L1_FRI).unwrap();
+    let (back, lists) = decode(&bytes, &L1_FRI).unwrap();
+    assert_eq!(lists, w.lists);
+    assert_eq!((lists.withdrawals.len(), lists.queue.len(), lists.rejected.len()), (2, 4, 0));
+    assert_eq!(encode(&back, &lists, &L1_FRI).unwrap(), bytes);
+    assert_eq!(verify_encoded(&bytes, &L1_FRI, w.depth, &w.public).unwrap(), w.lists);
+    // Each list is bounded: a count above its bound is refused before its entries are read.
+    let rejected_at = bytes.len() - 1;
+    let queue_at = rejected_at - 1 - 105 * 4;
+    let list_at = queue_at - 1 - 36 * 2;
+    for (at, what, max) in [
+        (list_at, "withdrawal", WMAX),
+        (queue_at, "queue entry", DMAX),
+        (rejected_at, "rejected deposit", DMAX),
+    ] {
+        let mut many = bytes[..=at].to_vec();
+        many[at] = max as u8 + 1;
+        many.extend(std::iter::repeat_n(1u8, 105 * (max + 1)));
+        let bound = CodecError::Bound { what, got: max + 1, max };
+        assert_eq!(decode(&many, &L1_FRI).err(), Some(bound));
+    }
+    let mut too_many = w.lists.clone();
+    too_many.withdrawals = vec![w.lists.withdrawals[0].clone(); WMAX + 1];
     let bound = CodecError::Bound { what: "withdrawal", got: WMAX + 1, max: WMAX };
-    assert_eq!(decode(&many, &L1_FRI).err(), Some(bound.clone()));
-    let too_many = vec![w.withdrawals[0].clone(); WMAX + 1];
-    assert_eq!(encode(&envelope.proof, &too_many, &L1_FRI).err(), Some(bound));
+    assert_eq!(encode(&back, &too_many, &L1_FRI).err(), Some(bound));
+    let mut too_many = w.lists.clone();
+    too_many.queue = vec![w.lists.queue[0].clone(); DMAX + 1];
+    let bound = CodecError::Bound { what: "queue entry", got: DMAX + 1, max: DMAX };
+    assert_eq!(encode(&back, &too_many, &L1_FRI).err(), Some(bound));
     // Truncated, oversized and non-canonical encodings are refused by the decoder.
     assert!(matches!(decode(&bytes[..bytes.len() - 1], &L1_FRI), Err(CodecError::Truncated(_))));
     let mut long = bytes.clone();
@@ -91,11 +107,10 @@ fn encoding_round_trips_for_other_folding_schedules() {
         let wl = bench::transfers(2, 2, 1).unwrap();
         let (w, _) = build_witness(&wl.tree, &wl.rules, &wl.blocks, &wl.ctx).unwrap();
         let p = prove(&evm_config(&fri), &fri, &w, |_| {}).unwrap();
-        let bytes = encode(&p.proof, &p.withdrawals, &fri).unwrap();
-        let (back, list) = decode(&bytes, &fri).unwrap();
-        assert_eq!(encode(&back, &list, &fri).unwrap(), bytes);
-        let envelope = BatchProof { proof: back, withdrawals: list, ..p };
-        ctm_prover::verify(&evm_config(&fri), &fri, w.depth, &w.public, &envelope).unwrap();
+        let bytes = encode(&p.proof, &p.lists, &fri).unwrap();
+        let (back, lists) = decode(&bytes, &fri).unwrap();
+        assert_eq!(encode(&back, &lists, &fri).unwrap(), bytes);
+        verify_encoded(&bytes, &fri, w.depth, &w.public).unwrap();
         // The same bytes do not decode under another schedule.
         let other = FriConfig { log_arity: log_arity % 4 + 1, ..fri };
         assert!(decode(&bytes, &other).is_err(), "arity {log_arity}, final {log_final_poly_len}");
@@ -137,7 +152,7 @@ impl Model {
 #[test]
 fn transcript_matches_plonky3_challenger() {
     let (w, p) = proof_of(2, 1);
-    let bytes = encode(&p.proof, &p.withdrawals, &L1_FRI).unwrap();
+    let bytes = encode(&p.proof, &p.lists, &L1_FRI).unwrap();
     let air = ctm_prover::air::BatchAir::new(w.depth).unwrap();
     let db = p.proof.degree_bits;
     // Plonky3's verifier with a recording keccak.
@@ -217,7 +232,7 @@ fn proof_fixtures_are_current() {
     // withdrawal list) that verify under the current AIR, seeds and encoding. (Not a byte
     // comparison with a fresh proof: the proof-of-work grind runs in parallel and may stop at
     // another valid witness, which changes the query positions and every opening.)
-    for (transfers, withdrawals) in [(1, 0), (8, 3)] {
+    for (transfers, withdrawals, deposits) in [(1, 0, 0), (8, 3, 5)] {
         let path = format!(
             "{}/../l1-contracts/test/fixtures/batch-{transfers}.json",
             env!("CARGO_MANIFEST_DIR")
@@ -227,26 +242,17 @@ fn proof_fixtures_are_current() {
                 .unwrap_or_default();
         let bytes = hex::decode(fixture["proof"].as_str().unwrap_or("").trim_start_matches("0x"))
             .unwrap_or_default();
-        let wl =
-            bench::transfers(transfers, transfers.max(2), 1).unwrap().with_withdrawals(withdrawals);
+        let wl = bench::transfers(transfers, transfers.max(2), 1)
+            .unwrap()
+            .with_withdrawals(withdrawals)
+            .with_deposits(deposits);
         let (w, _) = build_witness(&wl.tree, &wl.rules, &wl.blocks, &wl.ctx).unwrap();
         let public = format!(
             "0x{}",
             hex::encode(w.public.words().iter().flat_map(|x| x.0).collect::<Vec<u8>>())
         );
-        let current = decode(&bytes, &L1_FRI).is_ok_and(|(proof, list)| {
-            let envelope = BatchProof {
-                version: ctm_prover::prover::PROOF_VERSION,
-                depth: w.depth,
-                fri: L1_FRI,
-                public: w.public.clone(),
-                withdrawals: list.clone(),
-                proof,
-            };
-            list == w.withdrawals
-                && ctm_prover::verify(&evm_config(&L1_FRI), &L1_FRI, w.depth, &w.public, &envelope)
-                    .is_ok()
-        });
+        let current =
+            verify_encoded(&bytes, &L1_FRI, w.depth, &w.public).is_ok_and(|lists| lists == w.lists);
         assert!(
             current && fixture["publicInputs"].as_str() == Some(public.as_str()),
             "l1-contracts/test/fixtures are stale: run `{}`",

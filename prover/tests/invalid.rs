@@ -8,7 +8,9 @@ use common::*;
 use ctm_core::codec::Codec;
 use ctm_core::state::{Account, Job, JobStatus, StateKey};
 use ctm_core::{Op, OpError};
-use ctm_prover::public::{QueueEntry, WMAX, Withdrawal, withdrawal_root};
+use ctm_prover::public::{
+    DMAX, QueueEntry, WMAX, Withdrawal, fold_queue_hash, rejected_deposits_hash, withdrawal_root,
+};
 use ctm_prover::trace::{TraceError, generate_trace, generate_trace_unchecked};
 use ctm_prover::witness::{BatchContext, Block, Witness, WitnessError, build_witness};
 
@@ -99,19 +101,35 @@ fn wrong_nonce() {
 #[test]
 fn fees_burned_and_queue_count_are_bound_to_totals() {
     let fee = Op::Fee { payer: actor(0), nonce: 0, burned: 70_000, tip: 1, beneficiary: actor(4) };
-    let entry = deposit_entry(0, 70);
-    let deposit = Op::Deposit { queue_index: 0, to: actor(2), amount: 70 };
-    let ctx = BatchContext { queue: vec![entry], ..Default::default() };
+    // A refused deposit: it is consumed (Totals.deposits_consumed) but credits nothing, so the
+    // queue list can change length below without touching the deposit-credit matching.
+    let deposit = Op::Deposit { queue_index: 0, to: actor(2), amount: 0 };
+    let ctx = BatchContext {
+        queue: vec![deposit_entry(0, 70)],
+        rejected_deposits: vec![0],
+        ..Default::default()
+    };
     let honest = witness(vec![deposit, fee], &ctx).unwrap();
     assert_eq!((honest.public.fees_burned, honest.public.queue_count), (70_000, 1));
     let trace = check(&honest);
     assert!(stark_accepts(16, trace.clone(), &honest.public_values().unwrap()));
+    /// Another queue (with the count and hashes L1 would have for it).
+    fn queue(w: &mut Witness, queue: Vec<QueueEntry>, rejected: Vec<u64>) {
+        w.public.queue_count = queue.len() as u64;
+        w.public.queue_hash_end = fold_queue_hash(w.public.queue_hash_start, &queue);
+        w.public.rejected_deposits_hash = rejected_deposits_hash(&rejected);
+        w.lists.queue = queue;
+        w.lists.rejected = rejected;
+    }
     let cheats: [fn(&mut Witness); 5] = [
         |w| w.public.fees_burned += 1,
         |w| w.public.fees_burned -= 1,
         |w| w.public.fees_burned += 1 << 64,
-        |w| w.public.queue_count = 0,
-        |w| w.public.queue_count = 2,
+        |w| queue(w, vec![], vec![]),
+        |w| {
+            let message = QueueEntry { kind: 1, ..deposit_entry(1, 0) };
+            queue(w, vec![deposit_entry(0, 70), message], vec![0]);
+        },
     ];
     for cheat in cheats {
         let mut w = honest.clone();
@@ -196,7 +214,7 @@ fn data_commitment_mismatch() {
     .unwrap();
     let mut other = w.public.clone();
     other.batch_data_hash = keccak256(b"other data");
-    let (real, fake) = (w.public_values().unwrap(), other.public_values(&w.withdrawals).unwrap());
+    let (real, fake) = (w.public_values().unwrap(), other.public_values(&w.lists).unwrap());
     assert!(stark_accepts(16, generate_trace(&w).unwrap(), &real));
     assert!(!stark_accepts_with(16, generate_trace(&w).unwrap(), &real, &fake));
 }
@@ -213,7 +231,7 @@ fn withdrawal_not_in_the_root() {
         Withdrawal { recipient: actor(9), amount: 500 },
         Withdrawal { recipient: actor(8), amount: 40 },
     ];
-    assert_eq!(honest.withdrawals, real);
+    assert_eq!(honest.lists.withdrawals, real);
     assert_eq!(honest.public.withdrawal_root, withdrawal_root(&real));
     assert!(stark_accepts(16, check(&honest), &honest.public_values().unwrap()));
     // The witness path: L1 was told a root without a withdrawal or with another amount.
@@ -231,7 +249,7 @@ fn withdrawal_not_in_the_root() {
     let with_list = |list: Vec<Withdrawal>| {
         let mut w = honest.clone();
         w.public.withdrawal_root = withdrawal_root(&list);
-        w.withdrawals = list;
+        w.lists.withdrawals = list;
         w
     };
     let more = Withdrawal { recipient: actor(7), amount: 1 };
@@ -305,6 +323,95 @@ fn deposits_must_match_the_l1_queue() {
     assert_eq!(w.public.queue_count, 1);
     check(&w);
     assert!(matches!(witness(ops, &message), Err(WitnessError::Queue(_))));
+}
+
+/// The consumed queue entries are bound to the batch's account credits (rule 20): each credited
+/// deposit (a deposit entry, not rejected, of a nonzero amount) is one credit of its amount to
+/// its recipient, in queue order, and no other credit is flagged. Witness path: L1's queue hash
+/// differs. AIR path: a cheating prover proves the honest updates against other entries (with
+/// the hashes they give), or flags other credits.
+#[test]
+fn deposit_not_credited() {
+    let to3 = |e: QueueEntry| QueueEntry { l2_target: actor(3), ..e };
+    let entries = vec![
+        deposit_entry(0, 70),
+        QueueEntry { kind: 1, ..deposit_entry(1, 0) },
+        to3(deposit_entry(2, 900)),
+    ];
+    let ops = vec![
+        Op::Deposit { queue_index: 0, to: actor(2), amount: 70 },
+        Op::Transfer { from: actor(0), to: actor(1), amount: 70 },
+        Op::Deposit { queue_index: 1, to: actor(2), amount: 0 },
+        Op::Deposit { queue_index: 2, to: actor(3), amount: 900 },
+    ];
+    let ctx = BatchContext { queue: entries.clone(), ..Default::default() };
+    let honest = witness(ops.clone(), &ctx).unwrap();
+    assert!(stark_accepts(16, check(&honest), &honest.public_values().unwrap()));
+    let flagged: Vec<usize> = (0..honest.updates.len())
+        .filter(|&i| honest.updates[i].account.is_some_and(|d| d.deposit))
+        .collect();
+    assert_eq!(flagged.len(), 2, "the two credited deposits");
+    // The witness path: L1 holds another queue (an entry of another amount).
+    let mut other = entries.clone();
+    other[2].amount = 901;
+    let mut expected = honest.public.clone();
+    expected.queue_hash_end = fold_queue_hash(B256::ZERO, &other);
+    let err = witness(ops.clone(), &BatchContext { expected: Some(expected), ..ctx.clone() });
+    assert!(matches!(err, Err(WitnessError::PublicInputMismatch(f)) if f == ["queueHashEnd"]));
+    // The AIR path: the same number of entries (queueCount is bound on its own), other contents.
+    let with_queue = |queue: Vec<QueueEntry>, rejected: Vec<u64>| {
+        let mut w = honest.clone();
+        w.public.queue_hash_end = fold_queue_hash(w.public.queue_hash_start, &queue);
+        w.public.rejected_deposits_hash = rejected_deposits_hash(&rejected);
+        w.lists.queue = queue;
+        w.lists.rejected = rejected;
+        assert!(w.public_values().is_ok(), "the lists match their hashes");
+        w
+    };
+    let reindex = |mut q: Vec<QueueEntry>| {
+        for (k, e) in q.iter_mut().enumerate() {
+            e.index = k as u64;
+        }
+        q
+    };
+    let e = &entries;
+    for (queue, rejected) in [
+        (vec![e[0].clone(), e[1].clone(), QueueEntry { amount: 901, ..e[2].clone() }], vec![]),
+        (
+            vec![e[0].clone(), e[1].clone(), QueueEntry { l2_target: actor(4), ..e[2].clone() }],
+            vec![],
+        ),
+        (reindex(vec![e[2].clone(), e[1].clone(), e[0].clone()]), vec![]), // another order
+        (vec![e[0].clone(), deposit_entry(1, 5), e[2].clone()], vec![]),   // a deposit not credited
+        (vec![QueueEntry { kind: 1, ..e[0].clone() }, e[1].clone(), e[2].clone()], vec![]), // a credit without deposit
+        (entries.clone(), vec![2]), // a credit of a rejected deposit (L1 refunds it too)
+    ] {
+        rejected_by_air(&with_queue(queue, rejected));
+    }
+    // Or it leaves a deposit credit unflagged, or flags a transfer's credit or debit instead.
+    let mut unflagged = honest.clone();
+    unflagged.updates[flagged[1]].account.as_mut().unwrap().deposit = false;
+    rejected_by_air(&unflagged);
+    let transfer: Vec<usize> = (0..honest.updates.len())
+        .filter(|&i| honest.updates[i].op == 1 && honest.updates[i].account.is_some())
+        .collect();
+    assert_eq!(transfer.len(), 2, "the transfer's debit and credit");
+    for (side, to) in [(0, actor(0)), (1, actor(1))] {
+        let first = QueueEntry { l2_target: to, ..e[0].clone() };
+        let mut w = with_queue(vec![first, e[1].clone(), e[2].clone()], vec![]);
+        w.updates[flagged[0]].account.as_mut().unwrap().deposit = false;
+        w.updates[transfer[side]].account.as_mut().unwrap().deposit = true;
+        rejected_by_air(&w);
+    }
+    // More queue entries than the proof's list holds are refused up front.
+    let many: Vec<QueueEntry> = (0..=DMAX as u64).map(|i| deposit_entry(i, 1)).collect();
+    let ops: Vec<Op> = (0..=DMAX as u64)
+        .map(|i| Op::Deposit { queue_index: i, to: actor(2), amount: 1 })
+        .collect();
+    let err = witness(ops, &BatchContext { queue: many, ..Default::default() });
+    assert!(
+        matches!(err, Err(WitnessError::TooManyQueueEntries { got, max: DMAX }) if got == DMAX + 1)
+    );
 }
 
 /// Ops that leave job 0 `Running` with provider `actor(1)` (registered, posted, assigned,

@@ -105,8 +105,8 @@ fn keccak_words_are_not_constrained_by_the_air() {
     let (mut w, _) = build_witness(&wl.tree, &wl.rules, &wl.blocks, &wl.ctx).unwrap();
     w.public.batch_data_hash = alloy_primitives::B256::repeat_byte(0xee);
     // The withdrawal amounts are bound to the debits, their recipients are not.
-    w.withdrawals[0].recipient = alloy_primitives::Address::repeat_byte(0xdd);
-    w.public.withdrawal_root = ctm_prover::public::withdrawal_root(&w.withdrawals);
+    w.lists.withdrawals[0].recipient = alloy_primitives::Address::repeat_byte(0xdd);
+    w.public.withdrawal_root = ctm_prover::public::withdrawal_root(&w.lists.withdrawals);
     let fri = FriConfig::default();
     let cfg = evm_config(&fri);
     let proof = prove(&cfg, &fri, &w, |_| {}).unwrap();

@@ -74,8 +74,8 @@ proptest! {
             3 => list.insert(at.min(list.len()), delta),
             _ => {}
         }
-        w.withdrawals = list.iter().map(|&amount| Withdrawal { recipient: actor(9), amount }).collect();
-        w.public.withdrawal_root = withdrawal_root(&w.withdrawals);
+        w.lists.withdrawals = list.iter().map(|&amount| Withdrawal { recipient: actor(9), amount }).collect();
+        w.public.withdrawal_root = withdrawal_root(&w.lists.withdrawals);
         let accept = expected(&w, &list);
         let trace = generate_trace_unchecked(&w).unwrap();
         prop_assert_eq!(!violates(&w, trace, w.public_values().unwrap()), accept);

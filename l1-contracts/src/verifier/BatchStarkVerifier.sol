@@ -59,15 +59,27 @@ contract BatchStarkVerifier is IVerifier {
     error DuplicateLeafMismatch(uint256 tree);
     /// @notice A query does not fold to the final polynomial.
     error FinalPolyMismatch(uint256 query);
-    /// @notice The seeds' public-value count is not 208 + 1 + 8 · MAX_WITHDRAWALS.
-    error PublicValueLayout(uint256 numPublicValues, uint256 maxWithdrawals);
+    /// @notice The seeds' public-value count is not 208 + 1 + 8 · MAX_WITHDRAWALS + 1 +
+    ///         19 · MAX_QUEUE_ENTRIES.
+    error PublicValueLayout(uint256 numPublicValues, uint256 maxWithdrawals, uint256 maxQueueEntries);
     /// @notice The proof's withdrawal list has more entries than the AIR's public values hold.
     error TooManyWithdrawals(uint256 count, uint256 max);
     /// @notice The proof's withdrawal list does not hash to the public inputs' `withdrawalRoot`.
     error WithdrawalRootMismatch(bytes32 listRoot, bytes32 withdrawalRoot);
+    /// @notice The proof carries more queue entries or rejected deposits than a batch may have.
+    error TooManyQueueEntries(uint256 count, uint256 max);
+    /// @notice The proof's queue entry `entry` (or its count) is not the public inputs' range
+    ///         `queueStart .. queueStart + queueCount`.
+    error QueueEntryMismatch(uint256 entry);
+    /// @notice The proof's queue entries do not extend `queueHashStart` to `queueHashEnd`.
+    error QueueHashMismatch(bytes32 listHash, bytes32 queueHashEnd);
+    /// @notice A rejected index is not a consumed deposit, or the list is not increasing.
+    error BadRejectedDeposit(uint256 index);
+    /// @notice The proof's rejected list does not hash to `rejectedDepositsHash`.
+    error RejectedDepositsMismatch(bytes32 listHash, bytes32 rejectedDepositsHash);
 
     /// @notice Encoding version read from the first byte.
-    uint256 public constant VERSION = 3;
+    uint256 public constant VERSION = 4;
 
     /// @notice The generated constraint evaluator.
     IConstraintEvaluator public immutable constraints;
@@ -84,6 +96,7 @@ contract BatchStarkVerifier is IVerifier {
     uint256 internal immutable MAX_DB;
     uint256 internal immutable NPV;
     uint256 internal immutable WMAX;
+    uint256 internal immutable DMAX;
 
     /// @dev Offsets are absolute calldata positions.
     struct Ctx {
@@ -97,6 +110,8 @@ contract BatchStarkVerifier is IVerifier {
         uint256 offPow;
         uint256 offRows;
         uint256 offWithdrawals; // the withdrawal list: u8 count, then 36-byte entries
+        uint256 offQueue; // the consumed queue entries: u8 count, then 105-byte entries
+        uint256 offRejected; // the rejected deposits: u8 count, then 8-byte indices
         uint256 cursor;
         uint256 alpha;
         uint256 zeta;
@@ -124,9 +139,10 @@ contract BatchStarkVerifier is IVerifier {
         MAX_DB = seeds_.MAX_DEGREE_BITS();
         NPV = seeds_.NUM_PUBLIC_VALUES();
         WMAX = seeds_.MAX_WITHDRAWALS();
-        // The public values are the 208 input limbs, the count and WMAX amounts of 8 limbs:
-        // `_publicValues` writes exactly that many.
-        if (NPV != 209 + 8 * WMAX) revert PublicValueLayout(NPV, WMAX);
+        DMAX = seeds_.MAX_QUEUE_ENTRIES();
+        // The public values are the 208 input limbs, the count and WMAX amounts of 8 limbs, the
+        // count and DMAX credited deposits of 19 limbs: `_publicValues` writes exactly that many.
+        if (NPV != 210 + 8 * WMAX + 19 * DMAX) revert PublicValueLayout(NPV, WMAX, DMAX);
     }
 
     /// @inheritdoc IVerifier
@@ -194,6 +210,16 @@ contract BatchStarkVerifier is IVerifier {
         uint256 withdrawals = uint8(bytes1(_word(at)));
         if (withdrawals > WMAX) revert TooManyWithdrawals(withdrawals, WMAX);
         at += 1 + 36 * withdrawals;
+        if (at + 1 > c.end) revert ProofTooShort(at + 1 - c.base, c.end - c.base);
+        c.offQueue = at;
+        uint256 entries = uint8(bytes1(_word(at)));
+        if (entries > DMAX) revert TooManyQueueEntries(entries, DMAX);
+        at += 1 + 105 * entries;
+        if (at + 1 > c.end) revert ProofTooShort(at + 1 - c.base, c.end - c.base);
+        c.offRejected = at;
+        uint256 rejected = uint8(bytes1(_word(at)));
+        if (rejected > DMAX) revert TooManyQueueEntries(rejected, DMAX);
+        at += 1 + 8 * rejected;
         if (at > c.end) revert ProofTooShort(at - c.base, c.end - c.base);
         if (at < c.end) revert ProofTooLong(at - c.base, c.end - c.base);
     }
@@ -263,8 +289,9 @@ contract BatchStarkVerifier is IVerifier {
 
     /// @dev The public values: the 208 big-endian 16-bit limbs of the 13 words, the number of
     ///      withdrawals and WMAX amounts of 8 limbs each (zero past the count), read from the
-    ///      proof's withdrawal list after checking that it hashes to `withdrawalRoot` (word 9);
-    ///      with their Montgomery little-endian bytes, as the transcript observes them.
+    ///      proof's withdrawal list after checking that it hashes to `withdrawalRoot` (word 9),
+    ///      then the credited deposits (`_deposits`); with their Montgomery little-endian bytes,
+    ///      as the transcript observes them.
     function _publicValues(bytes calldata pi, Ctx memory c)
         internal
         view
@@ -299,6 +326,10 @@ contract BatchStarkVerifier is IVerifier {
                     mstore(add(at, mul(j, 32)), and(shr(mul(16, sub(7, j)), amount), 0xffff))
                 }
             }
+        }
+        _deposits(pi, c, pv);
+        assembly ("memory-safe") {
+            let pvs := add(pv, 32)
             let m := add(mont, 32)
             for { let i := 0 } lt(i, npv) { i := add(i, 1) } {
                 let x := mulmod(mload(add(pvs, mul(i, 32))), 33554430, 0x7f000001)
@@ -309,6 +340,95 @@ contract BatchStarkVerifier is IVerifier {
                 mstore8(add(p, 3), shr(24, x))
             }
         }
+    }
+
+    /// @dev Checks the proof's queue entries against `queueStart`, `queueCount`,
+    ///      `queueHashStart` and `queueHashEnd` (words 5–8, the Rollup's rolling hash) and its
+    ///      rejected list against `rejectedDepositsHash` (word 11), then writes the credited
+    ///      deposits — entries of kind deposit, not rejected, of a nonzero amount, in queue
+    ///      order — as public values: their count, then per deposit the 11 limbs of the
+    ///      recipient's account key `0x01 ‖ address` and 8 amount limbs (zero past the count).
+    function _deposits(bytes calldata pi, Ctx memory c, uint256[] memory pv) internal view {
+        (uint256 start, uint256 n) = _checkQueue(pi, c);
+        uint256[] memory rejected = _checkRejected(pi, c, start, n);
+        uint256 countAt = 209 + 8 * WMAX;
+        uint256 list = c.offQueue + 1;
+        uint256 credited;
+        uint256 ri;
+        for (uint256 k = 0; k < n; ++k) {
+            if (ri < rejected.length && rejected[ri] == start + k) {
+                ++ri;
+                continue;
+            }
+            if (_writeCredit(pv, countAt + 1 + 19 * credited, list + 105 * k)) ++credited;
+        }
+        pv[countAt] = credited;
+    }
+
+    /// @dev The queue entries are `queueStart .. queueStart + queueCount` and rebuild
+    ///      `queueHashEnd` from `queueHashStart`. Returns (queueStart, queueCount).
+    function _checkQueue(bytes calldata pi, Ctx memory c) internal pure returns (uint256 start, uint256 n) {
+        uint256 list = c.offQueue + 1;
+        n = uint8(bytes1(_word(c.offQueue)));
+        start = uint256(bytes32(pi[160:192]));
+        if (n != uint256(bytes32(pi[192:224]))) revert QueueEntryMismatch(n);
+        bytes32 h = bytes32(pi[224:256]);
+        for (uint256 k = 0; k < n; ++k) {
+            uint256 at = list + 105 * k;
+            uint256 index = uint64(bytes8(_word(at)));
+            if (index != start + k) revert QueueEntryMismatch(k);
+            bytes32 e = keccak256(
+                abi.encode(
+                    index,
+                    uint8(bytes1(_word(at + 8))),
+                    address(bytes20(_word(at + 9))),
+                    address(bytes20(_word(at + 29))),
+                    uint256(_word(at + 49)) >> 128,
+                    _word(at + 65),
+                    uint64(bytes8(_word(at + 97)))
+                )
+            );
+            h = keccak256(abi.encode(h, e));
+        }
+        if (h != bytes32(pi[256:288])) revert QueueHashMismatch(h, bytes32(pi[256:288]));
+    }
+
+    /// @dev The rejected indices are increasing consumed deposits and hash to
+    ///      `rejectedDepositsHash` (as `abi.encodePacked(uint64[])`).
+    function _checkRejected(bytes calldata pi, Ctx memory c, uint256 start, uint256 n)
+        internal
+        pure
+        returns (uint256[] memory rejected)
+    {
+        rejected = new uint256[](uint8(bytes1(_word(c.offRejected))));
+        uint256 list = c.offQueue + 1;
+        uint256 next = start;
+        for (uint256 i = 0; i < rejected.length; ++i) {
+            uint256 r = uint64(bytes8(_word(c.offRejected + 1 + 8 * i)));
+            if (r < next || r >= start + n || uint8(bytes1(_word(list + 105 * (r - start) + 8))) != 0) {
+                revert BadRejectedDeposit(r);
+            }
+            next = r + 1;
+            rejected[i] = r;
+        }
+        bytes32 rh = keccak256(abi.encodePacked(rejected));
+        if (rh != bytes32(pi[352:384])) revert RejectedDepositsMismatch(rh, bytes32(pi[352:384]));
+    }
+
+    /// @dev Writes the queue entry at calldata `at` as a credited deposit at `pv[o..o + 19]` when
+    ///      it is a deposit (kind 0) of a nonzero amount: the 11 limbs of `0x01 ‖ l2Target ‖ 0x00`
+    ///      and 8 amount limbs, big-endian. Returns whether it did.
+    function _writeCredit(uint256[] memory pv, uint256 o, uint256 at) internal pure returns (bool) {
+        uint256 amount = uint256(_word(at + 49)) >> 128;
+        if (uint8(bytes1(_word(at + 8))) != 0 || amount == 0) return false;
+        uint256 key = (1 << 168) | (uint256(uint160(bytes20(_word(at + 29)))) << 8);
+        for (uint256 j = 0; j < 11; ++j) {
+            pv[o + j] = (key >> (16 * (10 - j))) & 0xffff;
+        }
+        for (uint256 j = 0; j < 8; ++j) {
+            pv[o + 11 + j] = (amount >> (16 * (7 - j))) & 0xffff;
+        }
+        return true;
     }
 
     // ---------------------------------------------------------------- Fiat–Shamir

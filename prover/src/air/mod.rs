@@ -9,7 +9,7 @@ use p3_field::PrimeCharacteristicRing;
 use crate::layout::*;
 
 mod keys;
-mod withdrawals;
+mod lists;
 use crate::poseidon2::{self, OUT};
 use crate::public::{NUM_PUBLIC_VALUES, PV_NEW_ROOT, PV_PREV_ROOT};
 use keys::{eval_job, eval_key_tag, eval_rows, eval_totals};
@@ -168,7 +168,7 @@ impl<AB: AirBuilder<F = Felt>> Air<AB> for BatchAir {
         eval_job(b, lo, nx);
         eval_totals(b, lo, nx);
         self.eval_totals_slot(b, lo, nx);
-        withdrawals::eval_withdrawals(b, lo, nx);
+        lists::eval_lists(b, lo, nx);
     }
 }
 

@@ -17,10 +17,14 @@
 //! per FRI round r: per query 2^k_r − 1 siblings (ext, row order without the query's own slot)
 //!                  ‖ u16 n ‖ n × 32
 //! withdrawal list: u8 n (≤ WMAX) ‖ n × (recipient (20) ‖ amount (16, big endian))
+//! queue entries: u8 n (≤ DMAX) ‖ n × (index (8) ‖ kind (1) ‖ l1Sender (20) ‖ l2Target (20)
+//!                ‖ amount (16) ‖ dataHash (32) ‖ timestamp (8)), integers big endian
+//! rejected deposits: u8 n (≤ DMAX) ‖ n × index (8, big endian)
 //! ```
 //!
-//! The withdrawal list is part of the proof's public values; the verifier hashes it into the
-//! withdrawal root and compares that with the public inputs' `withdrawalRoot`.
+//! The lists give public values of the proof: the verifier hashes the withdrawals into the
+//! withdrawal root and compares it with `withdrawalRoot`, rebuilds `queueHashEnd` from the queue
+//! entries and `rejectedDepositsHash` from the rejected list, and derives the credited deposits.
 
 use ctm_core::hash::Felt;
 use p3_field::{BasedVectorSpace, Field, PrimeCharacteristicRing, PrimeField32};
@@ -31,10 +35,10 @@ use p3_uni_stark::{Commitments, OpenedValues, Proof};
 use super::{CodecError, EXT_DEGREE, MAX_DEGREE_BITS, MIN_DEGREE_BITS, QUOTIENT_CHUNKS};
 use crate::config::{Challenge, EvmConfig, FriConfig};
 use crate::layout::WIDTH;
-use crate::public::{WMAX, Withdrawal};
+use crate::public::{BatchLists, DMAX, QueueEntry, WMAX, Withdrawal};
 
 /// Encoding version byte.
-pub const VERSION: u8 = 3;
+pub const VERSION: u8 = 4;
 /// Largest digest count of one multiproof (a tree of 2^(22+8) leaves and 255 queries stays below).
 pub const MAX_DIGESTS: usize = 8192;
 
@@ -84,16 +88,23 @@ fn check_fri(fri: &FriConfig) -> Result<(), CodecError> {
     fri.validate().map_err(|_| CodecError::Shape("FRI parameters out of range"))
 }
 
-/// Encodes a proof made with [`crate::evm_config`]`(fri)` and its batch's withdrawal list for
-/// the L1 verifier.
+/// Encodes a proof made with [`crate::evm_config`]`(fri)` and its batch's lists for the L1
+/// verifier.
 pub fn encode(
     proof: &Proof<EvmConfig>,
-    withdrawals: &[Withdrawal],
+    lists: &BatchLists,
     fri: &FriConfig,
 ) -> Result<Vec<u8>, CodecError> {
     check_fri(fri)?;
-    if withdrawals.len() > WMAX {
-        return Err(CodecError::Bound { what: "withdrawal", got: withdrawals.len(), max: WMAX });
+    let withdrawals = &lists.withdrawals;
+    for (what, got, max) in [
+        ("withdrawal", withdrawals.len(), WMAX),
+        ("queue entry", lists.queue.len(), DMAX),
+        ("rejected deposit", lists.rejected.len(), DMAX),
+    ] {
+        if got > max {
+            return Err(CodecError::Bound { what, got, max });
+        }
     }
     let db = proof.degree_bits;
     if !(MIN_DEGREE_BITS..=MAX_DEGREE_BITS).contains(&db) {
@@ -171,6 +182,20 @@ pub fn encode(
         w.0.extend_from_slice(wd.recipient.as_slice());
         w.0.extend_from_slice(&wd.amount.to_be_bytes());
     }
+    w.0.push(lists.queue.len() as u8);
+    for e in &lists.queue {
+        w.0.extend_from_slice(&e.index.to_be_bytes());
+        w.0.push(e.kind);
+        w.0.extend_from_slice(e.l1_sender.as_slice());
+        w.0.extend_from_slice(e.l2_target.as_slice());
+        w.0.extend_from_slice(&e.amount.to_be_bytes());
+        w.0.extend_from_slice(e.data_hash.as_slice());
+        w.0.extend_from_slice(&e.timestamp.to_be_bytes());
+    }
+    w.0.push(lists.rejected.len() as u8);
+    for r in &lists.rejected {
+        w.0.extend_from_slice(&r.to_be_bytes());
+    }
     Ok(w.0)
 }
 
@@ -189,6 +214,51 @@ impl<'a> Reader<'a> {
     }
     fn u8(&mut self) -> Result<u8, CodecError> {
         Ok(self.take(1)?[0])
+    }
+    fn array<const N: usize>(&mut self) -> Result<[u8; N], CodecError> {
+        let mut a = [0u8; N];
+        a.copy_from_slice(self.take(N)?);
+        Ok(a)
+    }
+    fn u64(&mut self) -> Result<u64, CodecError> {
+        Ok(u64::from_be_bytes(self.array()?))
+    }
+    fn u128(&mut self) -> Result<u128, CodecError> {
+        Ok(u128::from_be_bytes(self.array()?))
+    }
+    fn address(&mut self) -> Result<alloy_primitives::Address, CodecError> {
+        Ok(alloy_primitives::Address::from(self.array::<20>()?))
+    }
+    /// A `u8` count of at most `max` entries.
+    fn count(&mut self, what: &'static str, max: usize) -> Result<usize, CodecError> {
+        let n = usize::from(self.u8()?);
+        if n > max {
+            return Err(CodecError::Bound { what, got: n, max });
+        }
+        Ok(n)
+    }
+    fn lists(&mut self) -> Result<BatchLists, CodecError> {
+        let n = self.count("withdrawal", WMAX)?;
+        let withdrawals = (0..n)
+            .map(|_| Ok(Withdrawal { recipient: self.address()?, amount: self.u128()? }))
+            .collect::<Result<_, CodecError>>()?;
+        let n = self.count("queue entry", DMAX)?;
+        let queue = (0..n)
+            .map(|_| {
+                Ok(QueueEntry {
+                    index: self.u64()?,
+                    kind: self.u8()?,
+                    l1_sender: self.address()?,
+                    l2_target: self.address()?,
+                    amount: self.u128()?,
+                    data_hash: self.array::<32>()?.into(),
+                    timestamp: self.u64()?,
+                })
+            })
+            .collect::<Result<_, CodecError>>()?;
+        let n = self.count("rejected deposit", DMAX)?;
+        let rejected = (0..n).map(|_| self.u64()).collect::<Result<_, _>>()?;
+        Ok(BatchLists { withdrawals, queue, rejected })
     }
     fn felt(&mut self) -> Result<Felt, CodecError> {
         let at = self.at;
@@ -228,12 +298,9 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// Decodes an L1 proof back into Plonky3's proof type and the withdrawal list (for the Rust
+/// Decodes an L1 proof back into Plonky3's proof type and the batch's lists (for the Rust
 /// verifier and tests).
-pub fn decode(
-    bytes: &[u8],
-    fri: &FriConfig,
-) -> Result<(Proof<EvmConfig>, Vec<Withdrawal>), CodecError> {
+pub fn decode(bytes: &[u8], fri: &FriConfig) -> Result<(Proof<EvmConfig>, BatchLists), CodecError> {
     check_fri(fri)?;
     let mut r = Reader { b: bytes, at: 0 };
     let v = r.u8()?;
@@ -274,17 +341,7 @@ pub fn decode(
         commit_phase_openings
             .push(CommitPhaseMultiStep { sibling_values, opening_proof: r.digests()? });
     }
-    let n = usize::from(r.u8()?);
-    if n > WMAX {
-        return Err(CodecError::Bound { what: "withdrawal", got: n, max: WMAX });
-    }
-    let mut withdrawals = Vec::with_capacity(n);
-    for _ in 0..n {
-        let recipient = alloy_primitives::Address::from_slice(r.take(20)?);
-        let mut amount = [0u8; 16];
-        amount.copy_from_slice(r.take(16)?);
-        withdrawals.push(Withdrawal { recipient, amount: u128::from_be_bytes(amount) });
-    }
+    let lists = r.lists()?;
     if r.at != bytes.len() {
         return Err(CodecError::Trailing(bytes.len() - r.at));
     }
@@ -304,5 +361,5 @@ pub fn decode(
         degree_bits: db,
         ood_pow_witness: Felt::ZERO,
     };
-    Ok((proof, withdrawals))
+    Ok((proof, lists))
 }

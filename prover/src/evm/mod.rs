@@ -8,6 +8,31 @@ pub mod seeds;
 pub mod solidity;
 
 use crate::config::FriConfig;
+use crate::public::{BatchLists, PublicInputs};
+use crate::{BatchProof, ProverError};
+
+/// What the L1 verifier decides, in Rust: decodes an L1 proof (made with
+/// [`crate::evm_config`]`(fri)` for a tree of `depth`) and verifies it for `public`, with the
+/// lists it carries. Returns those lists.
+pub fn verify_encoded(
+    bytes: &[u8],
+    fri: &FriConfig,
+    depth: u8,
+    public: &PublicInputs,
+) -> Result<BatchLists, ProverError> {
+    let (proof, lists) =
+        codec::decode(bytes, fri).map_err(|e| ProverError::Invalid(format!("encoding: {e}")))?;
+    let envelope = BatchProof {
+        version: crate::prover::PROOF_VERSION,
+        depth,
+        fri: *fri,
+        public: public.clone(),
+        lists,
+        proof,
+    };
+    crate::verify(&crate::evm_config(fri), fri, depth, public, &envelope)?;
+    Ok(envelope.lists)
+}
 
 /// FRI parameters of proofs submitted to L1: blowup 8, 33 queries, 16 PoW bits (115 conjectured
 /// bits). A larger blowup makes the proof — and with it calldata and Merkle hashing, the bulk of

@@ -8,7 +8,7 @@ use super::{L1_FRI, MAX_DEGREE_BITS, MIN_DEGREE_BITS};
 use crate::air::BatchAir;
 use crate::config::FriConfig;
 use crate::layout::WIDTH;
-use crate::public::{NUM_PUBLIC_VALUES, WMAX};
+use crate::public::{DMAX, NUM_PUBLIC_VALUES, WMAX};
 
 /// Repository path of the generated file.
 pub const SEEDS_PATH: &str = "l1-contracts/src/verifier/BatchVerifierSeeds.sol";
@@ -54,9 +54,10 @@ pub fn seeds_contract_for(air: &BatchAir, fri: &FriConfig) -> String {
         (
             "NUM_PUBLIC_VALUES",
             NUM_PUBLIC_VALUES,
-            "public values (16-bit limbs of the public inputs, then the withdrawal list)",
+            "public values (16-bit limbs of the public inputs, the withdrawal list, the credited deposits)",
         ),
         ("MAX_WITHDRAWALS", WMAX, "entries of the withdrawal list"),
+        ("MAX_QUEUE_ENTRIES", DMAX, "queue entries (and rejected deposits) one proof carries"),
         ("DEPTH", air.depth(), "state-tree depth of the AIR"),
     ] {
         let _ = writeln!(s, "    /// @notice {doc}.\n    uint256 public constant {name} = {v};");

@@ -26,7 +26,7 @@ pub(crate) fn prove_batch(
     let config = evm_config(&L1_FRI);
     let proof = prove(&config, &L1_FRI, &witness, progress).map_err(failed)?;
     verify(&config, &L1_FRI, witness.depth, &witness.public, &proof).map_err(failed)?;
-    let bytes = codec::encode(&proof.proof, &proof.withdrawals, &L1_FRI)
+    let bytes = codec::encode(&proof.proof, &proof.lists, &L1_FRI)
         .map_err(|source| NodeError::Codec { batch, source })?;
     replica.replace(batch, post, witness.public.new_state_root)?;
     Ok(bytes)

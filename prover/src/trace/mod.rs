@@ -52,6 +52,9 @@ pub enum TraceError {
     /// Withdrawal debits that do not match the batch's withdrawal list (count or amount).
     #[error("update {0}: withdrawal debits do not match the withdrawal list ({1})")]
     Withdrawal(usize, &'static str),
+    /// Deposit credits that do not match the batch's credited deposits (count, key or amount).
+    #[error("update {0}: deposit credits do not match the credited deposits ({1})")]
+    Deposit(usize, &'static str),
     /// A root in the public inputs is not 8 canonical field elements.
     #[error("public state root is not canonical")]
     BadPublicRoot,
@@ -91,6 +94,7 @@ struct AcctRow {
     bump: bool,
     link: bool,
     withdrawal: bool,
+    deposit: bool,
 }
 
 fn account_row(
@@ -151,6 +155,7 @@ fn account_row(
         bump: delta.bump,
         link: delta.link,
         withdrawal: delta.withdrawal,
+        deposit: delta.deposit,
     }))
 }
 
@@ -247,6 +252,7 @@ fn fill_update(
             set_bool(row, BUMP, ar.bump);
             set_bool(row, LINK, ar.link);
             set_bool(row, WF, r == 0 && ar.withdrawal);
+            set_bool(row, DF, r == 0 && ar.deposit);
             row[KEY..KEY + KEY_LIMBS].copy_from_slice(&ar.key);
             for j in 0..8 {
                 row[AMT + j] = Felt::from_u32(ar.rq[j]);
@@ -274,12 +280,46 @@ fn fill_update(
     Ok(())
 }
 
-/// The one-hot withdrawal-list position of a row (none past [`crate::public::WMAX`]: only an
-/// unchecked trace gets there, and the AIR refuses it).
-fn set_withdrawal_position(row: &mut [Felt], matched: usize) {
-    if matched <= crate::public::WMAX {
-        row[WSEL + matched] = Felt::ONE;
+/// The one-hot withdrawal- and deposit-list positions of a row (none past the list's end: only
+/// an unchecked trace gets there, and the AIR refuses it).
+fn set_list_positions(row: &mut [Felt], (wd, dep): (usize, usize)) {
+    if wd <= crate::public::WMAX {
+        row[WSEL + wd] = Felt::ONE;
     }
+    if dep <= crate::public::DMAX {
+        row[DSEL + dep] = Felt::ONE;
+    }
+}
+
+/// A flagged update must be the next entry of its list: a debit of the withdrawal's amount, a
+/// credit of the deposit's amount to the deposit's recipient.
+fn check_list_entries(
+    i: usize,
+    u: &LeafUpdate,
+    (wd, dep): (bool, bool),
+    (wm, dm): (usize, usize),
+    withdrawals: &[crate::public::Withdrawal],
+    credits: &[crate::public::Credit],
+) -> Result<(), TraceError> {
+    let Some(d) = u.account else { return Ok(()) };
+    if wd {
+        let e = withdrawals.get(wm).ok_or(TraceError::Withdrawal(i, "more debits than entries"))?;
+        if d.amount != e.amount || d.credit || d.link {
+            return Err(TraceError::Withdrawal(i, "not a debit of the entry's amount"));
+        }
+    }
+    if dep {
+        let e = credits.get(dm).ok_or(TraceError::Deposit(i, "more credits than deposits"))?;
+        let key = ctm_core::state::StateKey::Account(e.to).to_bytes();
+        let to_it = u.new.as_ref().is_some_and(|l| l.key == key);
+        if d.amount != e.amount || !d.credit || !to_it {
+            return Err(TraceError::Deposit(
+                i,
+                "not a credit of the deposit's amount to its recipient",
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Rows an update occupies.
@@ -339,7 +379,13 @@ fn build(w: &Witness, strict: bool) -> Result<RowMajorMatrix<Felt>, TraceError> 
     let mut roots = Vec::with_capacity(w.updates.len());
     let mut root = prev.0;
     let mut start = 0;
-    let mut matched = 0; // withdrawal list entries matched before the update
+    let credits = match w.public.credited_deposits(&w.lists.queue, &w.lists.rejected) {
+        Ok(c) => c,
+        Err(_) if !strict => Vec::new(),
+        Err(_) => return Err(TraceError::Deposit(0, "the queue lists do not match L1's hashes")),
+    };
+    // List entries matched before the update: withdrawals, credited deposits.
+    let mut matched = (0, 0);
     for (i, u) in w.updates.iter().enumerate() {
         let n = update_rows(u, depth);
         let last = (start + n - 1) * WIDTH;
@@ -348,32 +394,31 @@ fn build(w: &Witness, strict: bool) -> Result<RowMajorMatrix<Felt>, TraceError> 
         }
         if let Some(d) = u.account.filter(|d| d.link && strict) {
             let next = w.updates.get(i + 1).and_then(|n| n.account);
-            if next.is_none_or(|n| !n.credit || n.amount != d.amount) {
+            if next.is_none_or(|n| !n.credit || n.amount != d.amount || n.deposit) {
                 return Err(TraceError::Link(i));
             }
         }
-        let wd = u.account.is_some_and(|d| d.withdrawal);
-        if strict && wd {
-            match w.withdrawals.get(matched) {
-                None => return Err(TraceError::Withdrawal(i, "more debits than entries")),
-                Some(e)
-                    if u.account.is_some_and(|d| d.amount != e.amount || d.credit || d.link) =>
-                {
-                    return Err(TraceError::Withdrawal(i, "not a debit of the entry's amount"));
-                }
-                Some(_) => {}
-            }
+        let flags = match u.account {
+            Some(d) => (d.withdrawal, d.deposit),
+            None => (false, false),
+        };
+        if strict {
+            check_list_entries(i, u, flags, matched, &w.lists.withdrawals, &credits)?;
         }
-        roots.push((root, matched, wd));
+        roots.push((root, matched, flags));
         root.copy_from_slice(&values[last + LANE_B + OUT..last + LANE_B + OUT + 8]);
-        matched += usize::from(wd);
+        matched.0 += usize::from(flags.0);
+        matched.1 += usize::from(flags.1);
         start += n;
     }
     if strict && root != new.0 {
         return Err(TraceError::RootChain(w.updates.len()));
     }
-    if strict && matched != w.withdrawals.len() {
+    if strict && matched.0 != w.lists.withdrawals.len() {
         return Err(TraceError::Withdrawal(w.updates.len(), "fewer debits than entries"));
+    }
+    if strict && matched.1 != credits.len() {
+        return Err(TraceError::Deposit(w.updates.len(), "fewer credits than deposits"));
     }
     // In parallel: every row of an update carries its running root; padding rows are valid
     // permutations of zero with sign 1 and the final root.
@@ -385,10 +430,11 @@ fn build(w: &Witness, strict: bool) -> Result<RowMajorMatrix<Felt>, TraceError> 
         spans.push((head, r));
         rest = tail;
     }
-    spans.into_par_iter().for_each(|(rows, (r, matched, wd))| {
+    spans.into_par_iter().for_each(|(rows, (r, (wm, dm), (wd, dep)))| {
         for (k, row) in rows.chunks_exact_mut(WIDTH).enumerate() {
             row[ROOT..ROOT + 8].copy_from_slice(&r);
-            set_withdrawal_position(row, matched + usize::from(wd && k > 0));
+            let moved = |flag: bool| usize::from(flag && k > 0);
+            set_list_positions(row, (wm + moved(wd), dm + moved(dep)));
         }
     });
     let mut pad = Felt::zero_vec(WIDTH);
@@ -396,7 +442,7 @@ fn build(w: &Witness, strict: bool) -> Result<RowMajorMatrix<Felt>, TraceError> 
     let _ = poseidon2::fill(&mut pad[LANE_B..LANE_B + poseidon2::PERM_COLS], [Felt::ZERO; PW]);
     pad[SIGN] = Felt::ONE;
     pad[ROOT..ROOT + 8].copy_from_slice(&root);
-    set_withdrawal_position(&mut pad, matched);
+    set_list_positions(&mut pad, matched);
     padding.par_chunks_exact_mut(WIDTH).for_each(|row| row.copy_from_slice(&pad));
     drop(_roots);
     debug_span!("totals sums").in_scope(|| fill_totals_sums(&mut values, w, strict))?;
