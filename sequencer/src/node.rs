@@ -410,9 +410,7 @@ impl Node {
     /// a persisted block has consumed them.
     fn pending_queue(&self, next: u64) -> Result<Vec<QueueItem>> {
         let mut q = self.deposits.lock().map_err(poison)?;
-        while q.front().is_some_and(|i| i.index < next) {
-            q.pop_front();
-        }
+        drop_applied(&mut q, next);
         Ok(q.iter().take(MAX_QUEUE_ENTRIES_PER_BATCH).cloned().collect())
     }
 
@@ -420,9 +418,7 @@ impl Node {
     /// (`ctm_l1_queue_pending`).
     fn pending_queue_len(&self, next: u64) -> Result<usize> {
         let mut q = self.deposits.lock().map_err(poison)?;
-        while q.front().is_some_and(|i| i.index < next) {
-            q.pop_front();
-        }
+        drop_applied(&mut q, next);
         metrics::gauge!("ctm_l1_queue_pending").set(q.len() as f64);
         Ok(q.len())
     }
@@ -605,6 +601,13 @@ pub fn genesis_block<S: ctm_core::TreeStore>(
     let mut exec = Executor::new(tree, rules, timestamp);
     exec.try_ops(&ops).map_err(|e| SequencerError::Config(format!("genesis: {e}")))?;
     Ok((ops, exec.into_writes()))
+}
+
+/// Removes the pending queue entries below `next`, the state's queue head (applied, or seen twice).
+fn drop_applied(q: &mut std::collections::VecDeque<QueueItem>, next: u64) {
+    while q.front().is_some_and(|i| i.index < next) {
+        q.pop_front();
+    }
 }
 
 /// The queue entries a block applied.
