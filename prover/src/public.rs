@@ -409,13 +409,9 @@ mod tests {
         assert_eq!(pi.to_field_elements().len(), PI_LIMBS);
     }
 
-    #[test]
-    fn public_values_append_the_withdrawal_list() {
-        let list = vec![
-            Withdrawal { recipient: Address::repeat_byte(1), amount: 0x0102_0304_0506_0708 },
-            Withdrawal { recipient: Address::repeat_byte(2), amount: u128::MAX },
-        ];
-        let pi = PublicInputs {
+    /// Public inputs of batch 1 with every other word zero (and empty rejected deposits).
+    fn blank() -> PublicInputs {
+        PublicInputs {
             l2_chain_id: 1,
             batch_index: 1,
             prev_state_root: B256::ZERO,
@@ -425,11 +421,20 @@ mod tests {
             queue_count: 0,
             queue_hash_start: B256::ZERO,
             queue_hash_end: B256::ZERO,
-            withdrawal_root: withdrawal_root(&list),
+            withdrawal_root: B256::ZERO,
             fees_burned: 0,
             rejected_deposits_hash: rejected_deposits_hash(&[]),
             slashes_hash: B256::ZERO,
-        };
+        }
+    }
+
+    #[test]
+    fn public_values_append_the_withdrawal_list() {
+        let list = vec![
+            Withdrawal { recipient: Address::repeat_byte(1), amount: 0x0102_0304_0506_0708 },
+            Withdrawal { recipient: Address::repeat_byte(2), amount: u128::MAX },
+        ];
+        let pi = PublicInputs { withdrawal_root: withdrawal_root(&list), ..blank() };
         let lists = |w: &[Withdrawal]| BatchLists { withdrawals: w.to_vec(), ..Default::default() };
         let pv = pi.public_values(&lists(&list)).unwrap();
         assert_eq!(pv.len(), NUM_PUBLIC_VALUES);
@@ -476,19 +481,12 @@ mod tests {
         ];
         let rejected = vec![7];
         let pi = PublicInputs {
-            l2_chain_id: 1,
-            batch_index: 1,
-            prev_state_root: B256::ZERO,
-            new_state_root: B256::ZERO,
-            batch_data_hash: B256::ZERO,
             queue_start: 5,
             queue_count: 5,
             queue_hash_start: start,
             queue_hash_end: fold_queue_hash(start, &queue),
-            withdrawal_root: B256::ZERO,
-            fees_burned: 0,
             rejected_deposits_hash: rejected_deposits_hash(&rejected),
-            slashes_hash: B256::ZERO,
+            ..blank()
         };
         let lists = BatchLists { withdrawals: vec![], queue: queue.clone(), rejected };
         let credits = pi.credited_deposits(&lists.queue, &lists.rejected).unwrap();

@@ -8,12 +8,10 @@ mod common;
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
 
 use alloy::primitives::{Address, B256, U256};
 use alloy::signers::local::PrivateKeySigner;
 use alloy_sol_types::SolCall;
-use ctm_core::config::GenesisConfig;
 use ctm_core::l1::{
     MAX_QUEUE_ENTRIES_PER_BATCH, MAX_WITHDRAWALS_PER_BATCH, QUEUE_KIND_DEPOSIT, QUEUE_KIND_MESSAGE,
 };
@@ -21,8 +19,7 @@ use ctm_core::op::Op;
 use ctm_core::state::{StateKey, Totals};
 use ctm_core::system::BRIDGE;
 use ctm_sequencer::l1::{batch_end, build_batch};
-use ctm_sequencer::mempool::PoolLimits;
-use ctm_sequencer::node::{Node, NodeConfig};
+use ctm_sequencer::node::Node;
 use ctm_sequencer::system::IL2Bridge;
 use ctm_sequencer::types::{PooledTx, QueueItem};
 
@@ -43,16 +40,7 @@ fn open_node(dir: &PathBuf, keys: &[&PrivateKeySigner], keep: bool) -> Arc<Node>
     if !keep {
         let _ = std::fs::remove_dir_all(dir);
     }
-    let cfg = NodeConfig {
-        genesis: GenesisConfig::preset("computronium").unwrap(),
-        datadir: dir.clone(),
-        dev_accounts: keys.iter().map(|k| (k.address(), 1_000 * ETHER)).collect(),
-        block_time: Duration::from_millis(250),
-        beneficiary: Address::repeat_byte(0xfe),
-        pool: PoolLimits::default(),
-        max_block_txs: 10_000,
-        empty_blocks: false,
-    };
+    let cfg = common::dev_node_config(dir, keys);
     Node::open(cfg).unwrap()
 }
 

@@ -7,7 +7,6 @@ mod common;
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
 
 use alloy::primitives::{Address, B256};
 use alloy::signers::local::PrivateKeySigner;
@@ -17,8 +16,7 @@ use ctm_core::l1::MAX_WITHDRAWALS_PER_BATCH;
 use ctm_core::op::Op;
 use ctm_core::state::{StateKey, Totals};
 use ctm_core::system::BRIDGE;
-use ctm_sequencer::mempool::PoolLimits;
-use ctm_sequencer::node::{Node, NodeConfig};
+use ctm_sequencer::node::Node;
 use ctm_sequencer::system::IL2Bridge;
 use ctm_sequencer::types::PooledTx;
 
@@ -45,16 +43,7 @@ fn sign(
 fn open_node(name: &str, keys: &[&PrivateKeySigner]) -> (Arc<Node>, PathBuf) {
     let dir = std::env::temp_dir().join(format!("ctm-withdrawal-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let cfg = NodeConfig {
-        genesis: GenesisConfig::preset("computronium").unwrap(),
-        datadir: dir.clone(),
-        dev_accounts: keys.iter().map(|k| (k.address(), 1_000 * ETHER)).collect(),
-        block_time: Duration::from_millis(250),
-        beneficiary: Address::repeat_byte(0xfe),
-        pool: PoolLimits::default(),
-        max_block_txs: 10_000,
-        empty_blocks: false,
-    };
+    let cfg = common::dev_node_config(&dir, keys);
     (Node::open(cfg).unwrap(), dir)
 }
 

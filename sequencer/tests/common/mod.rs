@@ -111,3 +111,22 @@ pub fn pooled(key: &PrivateKeySigner, mut tx: TxEip1559) -> PooledTx {
         tx: env,
     }
 }
+
+/// The config of an in-process dev node in `dir` whose dev accounts are `keys`, 1,000 ether
+/// each (250 ms blocks, no empty blocks).
+#[allow(dead_code)] // Not every test binary that includes `common` opens a node.
+pub fn dev_node_config(
+    dir: &std::path::Path,
+    keys: &[&PrivateKeySigner],
+) -> ctm_sequencer::node::NodeConfig {
+    ctm_sequencer::node::NodeConfig {
+        genesis: ctm_core::config::GenesisConfig::preset("computronium").unwrap(),
+        datadir: dir.to_path_buf(),
+        dev_accounts: keys.iter().map(|k| (k.address(), 1_000 * 10u128.pow(18))).collect(),
+        block_time: Duration::from_millis(250),
+        beneficiary: Address::repeat_byte(0xfe),
+        pool: ctm_sequencer::mempool::PoolLimits::default(),
+        max_block_txs: 10_000,
+        empty_blocks: false,
+    }
+}
