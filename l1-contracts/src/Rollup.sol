@@ -57,6 +57,10 @@ contract Rollup is IGuardianPausable {
 
     /// @notice Most slashes one batch may carry.
     uint256 public constant MAX_SLASHES = 64;
+    /// @notice The most L1 queue entries one batch may consume: the batch proof carries them as a
+    ///         fixed-size list (`ctm_core::l1::MAX_QUEUE_ENTRIES_PER_BATCH`, the verifier's
+    ///         `MAX_QUEUE_ENTRIES`).
+    uint256 public constant MAX_QUEUE_ENTRIES_PER_BATCH = 16;
 
     // ------------------------------------------------------------------ errors
     /// @notice A zero address where an address is required.
@@ -85,6 +89,8 @@ contract Rollup is IGuardianPausable {
     error QueueOverrun(uint256 end, uint256 length);
     /// @notice The batch leaves an overdue queue entry unconsumed (forced inclusion).
     error QueueEntryOverdue(uint256 index, uint256 enqueuedAt);
+    /// @notice The batch consumes more queue entries than a batch proof can carry.
+    error TooManyQueueEntries(uint256 count, uint256 max);
     /// @notice A rejected deposit index is out of range, not increasing, or not a deposit.
     error InvalidRejectedDeposit(uint256 index);
     /// @notice Too many slashes in one batch.
@@ -390,11 +396,16 @@ contract Rollup is IGuardianPausable {
         if (c.batchIndex != index) revert WrongBatchIndex(index, c.batchIndex);
         if (c.feesBurned > type(uint128).max) revert FeesTooLarge(c.feesBurned);
 
+        if (c.queueCount > MAX_QUEUE_ENTRIES_PER_BATCH) {
+            revert TooManyQueueEntries(c.queueCount, MAX_QUEUE_ENTRIES_PER_BATCH);
+        }
         uint256 start = _batches[index - 1].queueEnd;
         uint256 end = start + c.queueCount;
         uint256 qlen = _queue.length;
         if (end > qlen) revert QueueOverrun(end, qlen);
-        if (end < qlen) {
+        // Forced inclusion: once the oldest unconsumed entry is overdue, a batch must consume it,
+        // or as many entries as a batch can carry (a backlog drains 16 per batch).
+        if (end < qlen && c.queueCount < MAX_QUEUE_ENTRIES_PER_BATCH) {
             uint256 ts = _queue[end].timestamp;
             if (ts + forceInclusionDeadline <= block.timestamp) revert QueueEntryOverdue(end, ts);
         }

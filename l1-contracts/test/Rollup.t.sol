@@ -175,6 +175,30 @@ contract RollupTest is Fixture {
         _commit(_commitInput(2, 1)); // consuming it is accepted
     }
 
+    /// A backlog of overdue entries drains 16 per batch: a full batch is accepted while later
+    /// entries are overdue, a shorter one is not, and no batch consumes more than 16.
+    function testForcedInclusionOfABacklog() public {
+        uint256 t = block.timestamp;
+        for (uint256 i = 0; i < 18; i++) {
+            _deposit(alice, alice, 1);
+        }
+        vm.warp(t + 3600);
+        uint256 max = rollup.MAX_QUEUE_ENTRIES_PER_BATCH();
+        assertEq(max, 16);
+        vm.prank(seq);
+        vm.expectRevert(abi.encodeWithSelector(Rollup.TooManyQueueEntries.selector, 17, 16));
+        rollup.commitBatch(_commitInput(1, 17));
+        vm.prank(seq);
+        vm.expectRevert(abi.encodeWithSelector(Rollup.QueueEntryOverdue.selector, 15, t));
+        rollup.commitBatch(_commitInput(1, 15));
+        _commit(_commitInput(1, 16)); // full: accepted though entries 16 and 17 are overdue
+        vm.prank(seq);
+        vm.expectRevert(abi.encodeWithSelector(Rollup.QueueEntryOverdue.selector, 17, t));
+        rollup.commitBatch(_commitInput(2, 1));
+        _commit(_commitInput(2, 2));
+        assertEq(rollup.committedQueueHead(), 18);
+    }
+
     function testRejectedDepositValidation() public {
         _deposit(alice, alice, E18);
         rollup.sendMessage(alice, "");

@@ -80,6 +80,9 @@ fn l1_err(e: impl std::fmt::Display) -> SequencerError {
 }
 
 /// Runs `step` forever with backoff on errors until `stop`.
+/// The most batches the batcher commits in one step (each waits for its L1 receipt).
+pub const MAX_COMMITS_PER_STEP: usize = 16;
+
 async fn run_loop<F, Fut>(
     name: &'static str,
     every: Duration,
@@ -336,8 +339,22 @@ impl Batcher {
         C::abi_decode_returns(&out).map_err(l1_err)
     }
 
+    /// Follows L1, then commits every batch that is ready (at most [`MAX_COMMITS_PER_STEP`]):
+    /// the per-batch caps can cut a backlog of blocks into several batches, and committing one
+    /// per interval would let the L1 queue fall behind its forced-inclusion deadline.
     async fn step(&self) -> Result<()> {
         self.follow().await?;
+        for _ in 0..MAX_COMMITS_PER_STEP {
+            if !self.commit_next().await? {
+                break;
+            }
+        }
+        self.follow().await
+    }
+
+    /// Commits the next batch, if there is a block past the last committed one. Returns whether
+    /// it committed.
+    async fn commit_next(&self) -> Result<bool> {
         let committed = self.call(IRollup::lastCommittedBatchCall {}).await?;
         let from = match committed {
             0 => 1,
@@ -352,7 +369,7 @@ impl Batcher {
         };
         let head = self.node.head().block.header.number;
         if from > head {
-            return Ok(());
+            return Ok(false);
         }
         let to = batch_end(&self.node, from, head)?;
         let index = committed + 1;
@@ -382,7 +399,7 @@ impl Batcher {
         self.node.storage.put_batch(&record)?;
         metrics::counter!("ctm_batches_committed_total").increment(1);
         tracing::info!(batch = index, from, to, tx = %receipt.transaction_hash, "batch committed");
-        self.follow().await
+        Ok(true)
     }
 
     /// Updates the status of stored batches from L1 and the safe / finalized heads.

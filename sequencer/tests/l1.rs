@@ -17,35 +17,43 @@ use ctm_sequencer::system::IL2Bridge;
 use ctm_testkit::{KEYS, key, l1_call, l1_send, wait_until, wallet_provider};
 use serde_json::json;
 
-#[tokio::test]
-async fn deposits_batches_and_withdrawal_proofs_against_anvil() {
-    let anvil = ctm_testkit::anvil().await;
-    let l1_url = anvil.url.clone();
-    let (k0, k1) = (key(0), key(1));
-    let l1 = wallet_provider(&l1_url, k0.clone());
-
-    // Deploy the contracts for the computronium preset; the sequencer is anvil account 1 and the
-    // genesis root is the empty state tree's (an L1-settled chain starts empty).
+/// Deploys the contracts for the computronium preset on the anvil at `l1_url` (the sequencer is
+/// anvil account 1, the genesis root the empty state tree's: an L1-settled chain starts empty)
+/// and starts a linked sequencer with 50 ms blocks and the given batch interval.
+async fn start_linked(
+    l1_url: &str,
+    name: &str,
+    batch_interval_ms: u64,
+) -> (service::Running, ctm_sequencer::l1::Deployment, std::path::PathBuf, std::path::PathBuf) {
     let genesis = ctm_core::tree::empty_digests(32)[32].to_bytes32();
-    let json_path = ctm_testkit::deploy(&l1_url, k1.address(), genesis, "l1");
+    let json_path = ctm_testkit::deploy(l1_url, key(1).address(), genesis, name);
     let dep = ctm_sequencer::l1::Deployment::load(&json_path).unwrap();
     assert_eq!(dep.l2_chain_id, 71117);
-
-    let datadir = std::env::temp_dir().join(format!("ctm-l1-{}", std::process::id()));
+    let datadir = std::env::temp_dir().join(format!("ctm-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&datadir);
     let cli = Cli {
         port: Some(0),
         block_time_ms: Some(50),
         datadir: Some(datadir.clone()),
-        l1_rpc: Some(l1_url.clone()),
+        l1_rpc: Some(l1_url.to_string()),
         deployment: Some(json_path.clone()),
         sequencer_key: Some(KEYS[1].into()),
         l1_confirmations: Some(0),
-        batch_interval_ms: Some(300),
+        batch_interval_ms: Some(batch_interval_ms),
         l1_poll_ms: Some(100),
         ..Default::default()
     };
     let node = service::start(SequencerConfig::resolve(cli).unwrap()).await.unwrap();
+    (node, dep, json_path, datadir)
+}
+
+#[tokio::test]
+async fn deposits_batches_and_withdrawal_proofs_against_anvil() {
+    let anvil = ctm_testkit::anvil().await;
+    let l1_url = anvil.url.clone();
+    let k0 = key(0);
+    let l1 = wallet_provider(&l1_url, k0.clone());
+    let (node, dep, json_path, datadir) = start_linked(&l1_url, "l1", 300).await;
     let l2 = ProviderBuilder::new()
         .wallet(EthereumWallet::from(k0.clone()))
         .connect_http(node.http_url().parse().unwrap())
@@ -122,6 +130,68 @@ async fn deposits_batches_and_withdrawal_proofs_against_anvil() {
     // The safe tag follows committed batches.
     let safe = l2.get_block_by_number(alloy::eips::BlockNumberOrTag::Safe).await.unwrap().unwrap();
     assert!(safe.header.number >= w_block);
+    node.stop().await;
+    drop(anvil);
+    let _ = std::fs::remove_file(json_path);
+    let _ = std::fs::remove_dir_all(datadir);
+}
+
+/// More queue entries than one batch may consume (16) are committed in one batcher step, as
+/// several batches: with a 10 s batch interval, 20 deposits credited on L2 before the first
+/// step after start are all on L1 well before the step after it.
+#[tokio::test]
+async fn a_queue_backlog_is_committed_in_one_batcher_step() {
+    let anvil = ctm_testkit::anvil().await;
+    let l1_url = anvil.url.clone();
+    let l1 = wallet_provider(&l1_url, key(0));
+    let (node, dep, json_path, datadir) = start_linked(&l1_url, "l1-backlog", 10_000).await;
+    let started = std::time::Instant::now();
+    let l2 = ProviderBuilder::new().connect_http(node.http_url().parse().unwrap()).erased();
+    let one = U256::from(10u64).pow(U256::from(18));
+    let n = 20u8;
+    let total = one * U256::from(n);
+    l1_send(&l1, dep.token, IERC20::approveCall { spender: dep.bridge, amount: total }).await;
+    let to = |i: u8| Address::repeat_byte(0x50 + i);
+    for i in 0..n {
+        l1_send(&l1, dep.bridge, IBridge::depositCall { l2Recipient: to(i), amount: one }).await;
+    }
+    // Entries are applied in queue order, so the last one credited means all are.
+    wait_until("all deposits on L2", 30, || async {
+        l2.get_balance(to(n - 1)).await.unwrap() == one
+    })
+    .await;
+    let credited = started.elapsed();
+    assert!(credited.as_secs() < 8, "setup too slow for the timing below: {credited:?}");
+    let rpc = |m: &'static str, p: serde_json::Value| {
+        let url = node.http_url();
+        async move { common::rpc(&url, m, p).await["result"].clone() }
+    };
+    let committed_entries = || async {
+        let last: u64 = l1_call(&l1, dep.rollup, IRollup::lastCommittedBatchCall {}).await;
+        let mut sum = 0;
+        for i in 1..=last {
+            sum += rpc("ctm_getBatch", json!([i])).await["queueCount"].as_u64().unwrap_or(0);
+        }
+        (last, sum)
+    };
+    wait_until("every queue entry committed", 40, || async {
+        committed_entries().await.1 == u64::from(n)
+    })
+    .await;
+    let done = started.elapsed();
+    // The first step ran at start (nothing to commit), the next at ~10 s: it must commit all
+    // the batches; the step after it would be at ~20 s.
+    assert!(done.as_secs() < 16, "the backlog took more than one batcher step: {done:?}");
+    let (last, _) = committed_entries().await;
+    assert!(last >= 2, "20 entries need at least two batches");
+    let mut next = 0;
+    for i in 1..=last {
+        let b = rpc("ctm_getBatch", json!([i])).await;
+        let (start, count) = (b["queueStart"].as_u64().unwrap(), b["queueCount"].as_u64().unwrap());
+        assert_eq!(start, next, "batch {i} continues the queue");
+        assert!(count <= ctm_core::l1::MAX_QUEUE_ENTRIES_PER_BATCH as u64, "batch {i}: {count}");
+        next += count;
+    }
     node.stop().await;
     drop(anvil);
     let _ = std::fs::remove_file(json_path);

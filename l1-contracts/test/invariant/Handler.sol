@@ -118,7 +118,8 @@ contract Handler is Test {
 
     function commit(uint256 count, uint256 rejectSeed, uint256 nW, uint256 wSeed, uint256 fee) external tracked {
         uint256 start = rollup.committedQueueHead();
-        count = bound(count, 0, rollup.queueLength() - start);
+        uint256 queued = rollup.queueLength() - start;
+        count = bound(count, 0, queued < 16 ? queued : 16);
         uint64 index = rollup.lastCommittedBatch() + 1;
         CommitInput memory c;
         c.batchIndex = index;
