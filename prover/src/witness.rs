@@ -336,7 +336,6 @@ pub fn build_witness(
         return Err(WitnessError::TooManyWithdrawals { got: withdrawals.len(), max: public::WMAX });
     }
     let burned = totals_of(&real)?.burned - burned_before;
-    check_queue(ctx, &deposits)?;
     let public = PublicInputs {
         l2_chain_id: ctx.l2_chain_id,
         batch_index: ctx.batch_index,
@@ -352,6 +351,7 @@ pub fn build_witness(
         rejected_deposits_hash: public::rejected_deposits_hash(&ctx.rejected_deposits),
         slashes_hash: public::slashes_hash(&ctx.slashes),
     };
+    check_queue(&public, ctx, &deposits)?;
     if let Some(expected) = &ctx.expected {
         let diff = public.diff(expected);
         if !diff.is_empty() {
@@ -366,8 +366,11 @@ pub fn build_witness(
     Ok((Witness { depth, public, updates, lists }, real))
 }
 
-/// Deposits must credit the consumed, non-rejected deposit entries in order.
+/// Deposits must credit the consumed, non-rejected deposit entries in order. The lists
+/// themselves (indices from `queue_start`, rejected indices increasing consumed deposits) are
+/// checked as the verifiers check them, by [`PublicInputs::credited_deposits`].
 fn check_queue(
+    public: &PublicInputs,
     ctx: &BatchContext,
     deposits: &[(usize, u64, alloy_primitives::Address, u128)],
 ) -> Result<(), WitnessError> {
@@ -375,24 +378,9 @@ fn check_queue(
     if ctx.queue.len() > public::DMAX {
         return Err(WitnessError::TooManyQueueEntries { got: ctx.queue.len(), max: public::DMAX });
     }
-    for (k, e) in ctx.queue.iter().enumerate() {
-        if e.index != ctx.queue_start + k as u64 {
-            return err(format!(
-                "entry {k} has index {}, expected {}",
-                e.index,
-                ctx.queue_start + k as u64
-            ));
-        }
-    }
-    if !ctx.rejected_deposits.windows(2).all(|w| w[0] < w[1]) {
-        return err("rejected deposits are not strictly increasing".into());
-    }
-    let rejected: HashSet<u64> = ctx.rejected_deposits.iter().copied().collect();
-    for r in &ctx.rejected_deposits {
-        if !ctx.queue.iter().any(|e| e.index == *r && e.kind == 0) {
-            return err(format!("rejected index {r} is not a consumed deposit"));
-        }
-    }
+    public
+        .credited_deposits(&ctx.queue, &ctx.rejected_deposits)
+        .map_err(|e| WitnessError::Queue(e.to_string()))?;
     // The sequencer consumes every queue entry with one `Deposit` op, in queue order: the
     // entry's amount for a credited deposit, zero for a refused deposit or an L1→L2 message.
     if ctx.queue.len() != deposits.len() {
@@ -403,7 +391,7 @@ fn check_queue(
         ));
     }
     for (e, (op, index, to, amount)) in ctx.queue.iter().zip(deposits) {
-        let credited = e.kind == 0 && !rejected.contains(&e.index);
+        let credited = e.kind == 0 && ctx.rejected_deposits.binary_search(&e.index).is_err();
         let expected = if credited { e.amount } else { 0 };
         if *index != e.index || e.l2_target != *to || *amount != expected {
             return err(format!("op {op} does not match queue entry {}", e.index));

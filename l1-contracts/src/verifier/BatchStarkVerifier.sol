@@ -205,23 +205,26 @@ contract BatchStarkVerifier is IVerifier {
             }
             at += 2 + 32 * count;
         }
-        if (at + 1 > c.end) revert ProofTooShort(at + 1 - c.base, c.end - c.base);
         c.offWithdrawals = at;
-        uint256 withdrawals = uint8(bytes1(_word(at)));
+        uint256 withdrawals = _count(c, at);
         if (withdrawals > WMAX) revert TooManyWithdrawals(withdrawals, WMAX);
         at += 1 + 36 * withdrawals;
-        if (at + 1 > c.end) revert ProofTooShort(at + 1 - c.base, c.end - c.base);
         c.offQueue = at;
-        uint256 entries = uint8(bytes1(_word(at)));
+        uint256 entries = _count(c, at);
         if (entries > DMAX) revert TooManyQueueEntries(entries, DMAX);
         at += 1 + 105 * entries;
-        if (at + 1 > c.end) revert ProofTooShort(at + 1 - c.base, c.end - c.base);
         c.offRejected = at;
-        uint256 rejected = uint8(bytes1(_word(at)));
+        uint256 rejected = _count(c, at);
         if (rejected > DMAX) revert TooManyQueueEntries(rejected, DMAX);
         at += 1 + 8 * rejected;
         if (at > c.end) revert ProofTooShort(at - c.base, c.end - c.base);
         if (at < c.end) revert ProofTooLong(at - c.base, c.end - c.base);
+    }
+
+    /// @dev The `u8` count of the list at calldata `at` (refusing a proof that ends before it).
+    function _count(Ctx memory c, uint256 at) private pure returns (uint256) {
+        if (at + 1 > c.end) revert ProofTooShort(at + 1 - c.base, c.end - c.base);
+        return uint8(bytes1(_word(at)));
     }
 
     function _word(uint256 at) private pure returns (bytes32 w) {
