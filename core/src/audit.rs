@@ -25,16 +25,14 @@ pub struct Supply {
 }
 
 impl Supply {
+    /// What the protocol holds outside accounts; `Totals::locked` must equal it.
+    pub fn held(&self) -> Amount {
+        self.provider_stakes + self.role_stakes + self.escrows + self.collateral + self.channels
+    }
+
     /// Everything held on L2 plus what left it (burned, withdrawn).
     pub fn accounted(&self) -> Amount {
-        self.balances
-            + self.provider_stakes
-            + self.role_stakes
-            + self.escrows
-            + self.collateral
-            + self.channels
-            + self.totals.burned
-            + self.totals.withdrawn
+        self.balances + self.held() + self.totals.burned + self.totals.withdrawn
     }
 
     /// Everything that entered L2 (deposits and dev-genesis minting).

@@ -336,6 +336,38 @@ impl<'t, S: TreeStore> Executor<'t, S> {
         Ok(())
     }
 
+    /// Moves `amount` from `who`'s balance into what the protocol holds (`Totals::locked`).
+    fn lock(&mut self, who: Address, amount: Amount) -> Result<(), OpError> {
+        self.debit(who, amount)?;
+        self.adjust_locked(amount, true)
+    }
+
+    /// Pays `amount` of what the protocol holds to `who`.
+    fn unlock(&mut self, who: Address, amount: Amount) -> Result<(), OpError> {
+        self.adjust_locked(amount, false)?;
+        self.credit(who, amount)
+    }
+
+    /// Burns `amount` of what the protocol holds.
+    fn burn_locked(&mut self, amount: Amount) -> Result<(), OpError> {
+        self.adjust_locked(amount, false)?;
+        self.burn(amount)
+    }
+
+    fn adjust_locked(&mut self, amount: Amount, up: bool) -> Result<(), OpError> {
+        if amount == 0 {
+            return Ok(());
+        }
+        let mut t = self.totals()?;
+        t.locked = if up {
+            add(t.locked, amount)?
+        } else {
+            t.locked.checked_sub(amount).ok_or(OpError::Overflow)?
+        };
+        self.put(StateKey::Totals, &t);
+        Ok(())
+    }
+
     /// Applies one op atomically: on error nothing of it remains.
     pub fn try_op(&mut self, op: &Op) -> Result<(), OpError> {
         self.try_ops(std::slice::from_ref(op)).map_err(|e| e.error)
@@ -447,7 +479,7 @@ impl<'t, S: TreeStore> Executor<'t, S> {
         match *op {
             Op::Stake { owner, role, amount } => {
                 ensure(amount > 0, "amount", "must be positive")?;
-                self.debit(owner, amount)?;
+                self.lock(owner, amount)?;
                 let key = StateKey::Stake(owner, role);
                 let mut s: Stake = self.get_or_default(key)?;
                 s.amount = add(s.amount, amount)?;
@@ -481,7 +513,7 @@ impl<'t, S: TreeStore> Executor<'t, S> {
                 } else {
                     self.put(key, &s)
                 }
-                self.credit(owner, amount)
+                self.unlock(owner, amount)
             }
             _ => unreachable!("dispatch routes only staking ops here"),
         }
@@ -497,7 +529,7 @@ impl<'t, S: TreeStore> Executor<'t, S> {
                 validate_spec(spec)?;
                 let min = u128::from(self.rules.market.min_provider_stake) * self.rules.unit;
                 ensure(*stake >= min, "stake", "below the minimum provider stake")?;
-                self.debit(*owner, *stake)?;
+                self.lock(*owner, *stake)?;
                 let p = Provider {
                     spec: spec.clone(),
                     stake: *stake,
@@ -534,7 +566,7 @@ impl<'t, S: TreeStore> Executor<'t, S> {
                     return Err(OpError::TooEarly { until: p.unbonding_until, now: self.now });
                 }
                 self.remove(key);
-                self.credit(*owner, p.stake)
+                self.unlock(*owner, p.stake)
             }
             _ => unreachable!("dispatch routes only provider ops here"),
         }
@@ -564,7 +596,7 @@ impl<'t, S: TreeStore> Executor<'t, S> {
         ensure(amount <= e.amount, "amount", "exceeds the escrow")?;
         e.amount -= amount;
         self.put(key, &e);
-        self.credit(to, amount)
+        self.unlock(to, amount)
     }
 
     /// Refunds the whole escrow to the payer and removes it.
@@ -572,7 +604,7 @@ impl<'t, S: TreeStore> Executor<'t, S> {
         let key = StateKey::Escrow(id);
         let e: Escrow = self.get(key)?;
         self.remove(key);
-        self.credit(e.payer, e.amount)
+        self.unlock(e.payer, e.amount)
     }
 
     fn record_failure(&mut self, provider: Address, disputed: bool) -> Result<(), OpError> {
@@ -588,8 +620,8 @@ impl<'t, S: TreeStore> Executor<'t, S> {
     /// Slashes a job's collateral: the burn share is burned, the rest goes to `to`.
     fn slash_collateral(&mut self, job: &Job, to: Address) -> Result<(), OpError> {
         let burned = bps(job.collateral, self.rules.market.slash_burn_bps);
-        self.burn(burned)?;
-        self.credit(to, job.collateral - burned)
+        self.burn_locked(burned)?;
+        self.unlock(to, job.collateral - burned)
     }
 
     fn jobs(&mut self, op: &Op) -> Result<(), OpError> {
@@ -599,7 +631,7 @@ impl<'t, S: TreeStore> Executor<'t, S> {
                 ensure(*budget > 0, "budget", "must be positive")?;
                 ensure(spec.deadline > now, "deadline", "must be in the future")?;
                 ensure(spec.requirements.gpu_count > 0, "gpu_count", "must be positive")?;
-                self.debit(*client, *budget)?;
+                self.lock(*client, *budget)?;
                 let mut t = self.totals()?;
                 let id = t.next_job;
                 t.next_job += 1;
@@ -648,7 +680,7 @@ impl<'t, S: TreeStore> Executor<'t, S> {
                     "collateral",
                     "below 10% of the price",
                 )?;
-                self.debit(*provider, *collateral)?;
+                self.lock(*provider, *collateral)?;
                 job.status = JobStatus::Running;
                 job.collateral = *collateral;
                 self.put(StateKey::Job(*id), &job);
@@ -698,9 +730,9 @@ impl<'t, S: TreeStore> Executor<'t, S> {
                 let e: Escrow = self.get(StateKey::Escrow(*id))?;
                 // The burned share leaves the escrow and is counted as burned.
                 self.put(StateKey::Escrow(*id), &Escrow { amount: e.amount - burned, ..e });
-                self.burn(burned)?;
+                self.burn_locked(burned)?;
                 self.refund_escrow(*id)?;
-                self.credit(job.provider, job.collateral)?;
+                self.unlock(job.provider, job.collateral)?;
                 let pkey = StateKey::Provider(job.provider);
                 if let Some(mut p) = self.read::<Provider>(&pkey)? {
                     p.completed = p.completed.saturating_add(1);
@@ -785,7 +817,7 @@ impl<'t, S: TreeStore> Executor<'t, S> {
             Op::OpenChannel { sender, recipient, deposit } => {
                 ensure(deposit > 0, "deposit", "must be positive")?;
                 ensure(sender != recipient, "recipient", "must differ from the sender")?;
-                self.debit(sender, deposit)?;
+                self.lock(sender, deposit)?;
                 let mut t = self.totals()?;
                 let id = t.next_channel;
                 t.next_channel += 1;
@@ -800,7 +832,7 @@ impl<'t, S: TreeStore> Executor<'t, S> {
                 let mut c = self.channel(channel)?;
                 authorise(sender, c.sender, "top up the channel")?;
                 ensure(c.closing_at == 0, "channel", "is closing")?;
-                self.debit(sender, amount)?;
+                self.lock(sender, amount)?;
                 c.deposit = add(c.deposit, amount)?;
                 self.put(StateKey::Channel(channel), &c);
                 Ok(())
@@ -816,13 +848,13 @@ impl<'t, S: TreeStore> Executor<'t, S> {
                 let pay = cumulative - c.redeemed;
                 c.redeemed = cumulative;
                 self.put(StateKey::Channel(channel), &c);
-                self.credit(recipient, pay)
+                self.unlock(recipient, pay)
             }
             Op::CloseChannel { channel, by } => {
                 let mut c = self.channel(channel)?;
                 if by == c.recipient {
                     self.remove(StateKey::Channel(channel));
-                    return self.credit(c.sender, c.deposit - c.redeemed);
+                    return self.unlock(c.sender, c.deposit - c.redeemed);
                 }
                 authorise(by, c.sender, "close the channel")?;
                 ensure(c.closing_at == 0, "channel", "is already closing")?;
@@ -837,7 +869,7 @@ impl<'t, S: TreeStore> Executor<'t, S> {
                     return Err(OpError::TooEarly { until: c.closing_at, now });
                 }
                 self.remove(StateKey::Channel(channel));
-                self.credit(c.sender, c.deposit - c.redeemed)
+                self.unlock(c.sender, c.deposit - c.redeemed)
             }
             _ => unreachable!("dispatch routes only channel ops here"),
         }

@@ -288,6 +288,10 @@ codec_struct! {
         pub next_channel: u64,
         /// Next listing id.
         pub next_listing: u64,
+        /// Tokens held by the protocol on L2 outside accounts: provider and role stakes (bonded
+        /// and unbonding), job escrows, the collateral of running and attested jobs, unredeemed
+        /// channel funds. The batch proof's conservation check reads its change.
+        pub locked: Amount,
     }
 }
 

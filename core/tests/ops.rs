@@ -68,6 +68,7 @@ fn run(t: &mut StateTree<MemoryStore>, now: u64, ops: &[Op]) -> Result<(), OpErr
 /// Every token, wherever it sits, must add up to what entered the chain.
 fn conservation(t: &StateTree<MemoryStore>) -> (u128, u128) {
     let s = ctm_core::audit::supply(t.store().leaves().map(|(_, l)| l)).unwrap();
+    assert_eq!(s.totals.locked, s.held(), "Totals::locked must equal what the protocol holds");
     (s.accounted(), s.entered())
 }
 

@@ -194,8 +194,8 @@ contract BatchStarkVerifierTest is Test {
         (bytes memory pi, bytes memory proof) = _load(FIXTURES[0]);
         assertEq(bytes32(bytes4(_revertData(pi, _with(proof, 0, 1)))), bytes32(BatchStarkVerifier.BadVersion.selector));
         assertEq(bytes32(bytes4(_revertData(pi, _with(proof, 0, 2)))), bytes32(BatchStarkVerifier.BadVersion.selector));
-        assertEq(bytes32(bytes4(_revertData(pi, _with(proof, 0, 3)))), bytes32(BatchStarkVerifier.BadVersion.selector));
-        assertEq(bytes32(bytes4(_revertData(pi, _with(proof, 0, 5)))), bytes32(BatchStarkVerifier.BadVersion.selector));
+        assertEq(bytes32(bytes4(_revertData(pi, _with(proof, 0, 4)))), bytes32(BatchStarkVerifier.BadVersion.selector));
+        assertEq(bytes32(bytes4(_revertData(pi, _with(proof, 0, 6)))), bytes32(BatchStarkVerifier.BadVersion.selector));
         assertEq(bytes32(bytes4(_revertData(pi, _with(proof, 1, 6)))), bytes32(BatchStarkVerifier.DegreeBitsOutOfRange.selector));
         assertEq(bytes32(bytes4(_revertData(pi, _with(proof, 1, 23)))), bytes32(BatchStarkVerifier.DegreeBitsOutOfRange.selector));
         bytes memory shortPi = new bytes(415);
@@ -241,9 +241,9 @@ contract BatchStarkVerifierTest is Test {
     }
 
     /// Where the lists start in batch-8's proof: 3 withdrawals, 5 queue entries (entry 3 a
-    /// message, entry 4 a rejected deposit), 1 rejected deposit.
+    /// message, entry 4 a rejected deposit), 1 rejected deposit, then the 24 token flows.
     function _lists(bytes memory proof) internal pure returns (uint256 wl, uint256 ql, uint256 rl) {
-        rl = proof.length - 1 - 8;
+        rl = proof.length - 96 - 1 - 8;
         ql = rl - 1 - 105 * 5;
         wl = ql - 1 - 36 * 3;
     }
@@ -374,6 +374,51 @@ contract BatchStarkVerifierTest is Test {
         two[0] = 2;
         bytes memory pi2 = _setWord(pi, 11, keccak256(abi.encodePacked(two)));
         assertFalse(_accepts(pi2, moved), "credits of another rejected list accepted");
+    }
+
+    function _int32(bytes memory b, uint256 at) internal pure returns (int256 x) {
+        uint32 u = uint32(uint8(b[at])) << 24 | uint32(uint8(b[at + 1])) << 16 | uint32(uint8(b[at + 2])) << 8
+            | uint32(uint8(b[at + 3]));
+        x = int32(u);
+    }
+
+    function _setInt32(bytes memory b, uint256 at, int256 x) internal pure returns (bytes memory c) {
+        c = bytes.concat(b);
+        uint32 u = uint32(int32(x));
+        for (uint256 i = 0; i < 4; ++i) {
+            c[at + i] = bytes1(uint8(u >> (24 - 8 * i)));
+        }
+    }
+
+    /// Rule 21: the proof's token flows (16 account byte sums, 8 `locked` limb differences) must
+    /// conserve tokens and be in range; flows that conserve but are not the trace's are refused
+    /// by the transcript and the AIR.
+    function test_token_flows_are_checked_for_conservation_and_by_the_proof() public {
+        (bytes memory pi, bytes memory proof) = _load(FIXTURES[1]);
+        uint256 f = proof.length - 96;
+        assertTrue(_accepts(pi, proof));
+        bytes32 notConserved = bytes32(BatchStarkVerifier.TokensNotConserved.selector);
+        bytes32 range = bytes32(BatchStarkVerifier.FlowOutOfRange.selector);
+        for (uint256 i = 0; i < 24; ++i) {
+            bytes memory more = _setInt32(proof, f + 4 * i, _int32(proof, f + 4 * i) + 1);
+            assertEq(_selector(_revertData(pi, more)), notConserved);
+        }
+        assertEq(_selector(_revertData(pi, _setInt32(proof, f, 1 << 29))), range);
+        assertEq(_selector(_revertData(pi, _setInt32(proof, f + 4 * 15, -(1 << 29)))), range);
+        assertEq(_selector(_revertData(pi, _setInt32(proof, f + 4 * 16, 1 << 16))), range);
+        assertEq(_selector(_revertData(pi, _setInt32(proof, f + 4 * 23, -(1 << 16)))), range);
+        // One token moved from the balances to `locked`, 256 tokens between byte sums: conserved,
+        // but not what the trace sums.
+        bytes memory moved = _setInt32(proof, f + 4 * 15, _int32(proof, f + 4 * 15) - 1);
+        moved = _setInt32(moved, f + 4 * 23, _int32(moved, f + 4 * 23) + 1);
+        bytes memory shifted = _setInt32(proof, f + 4 * 14, _int32(proof, f + 4 * 14) + 1);
+        shifted = _setInt32(shifted, f + 4 * 15, _int32(shifted, f + 4 * 15) - 256);
+        for (uint256 k = 0; k < 2; ++k) {
+            bytes memory forged = k == 0 ? moved : shifted;
+            bytes32 sel = _selector(_revertData(pi, forged));
+            assertTrue(sel != notConserved && sel != range, "conserving flows refused as not conserved");
+            assertFalse(_accepts(pi, forged), "flows that are not the trace's accepted");
+        }
     }
 
     function test_seeds_with_another_public_value_layout_are_refused() public {

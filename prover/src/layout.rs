@@ -114,11 +114,14 @@ pub const IS_TOT: usize = PA + 1;
 pub const TOTINV: usize = IS_TOT + 1;
 /// `IS_TOT · FIRST`.
 pub const TF: usize = TOTINV + 1;
-/// Running sums over the trace of `new − old` of the `Totals` limbs: deposits consumed (4 limbs)
-/// then burned (8 limbs), big-endian. They telescope to `end − start` of the batch.
+/// Running sums over the trace of `new − old` of the `Totals` limbs: deposits consumed (4 limbs),
+/// burned (8 limbs), then locked (8 limbs), big-endian. They telescope to `end − start` of the
+/// batch.
 pub const DELTA: usize = TF + 1;
 /// Limbs in [`DELTA`].
-pub const DELTA_LIMBS: usize = 12;
+pub const DELTA_LIMBS: usize = 20;
+/// First of the [`DELTA`] sums of `Totals::locked`.
+pub const DELTA_LOCKED: usize = 12;
 /// Last row: carries `c1..c7` of `burned_end = burned_start + feesBurned`.
 pub const BCARRY: usize = DELTA + DELTA_LIMBS;
 /// Last row: carries `c1..c3` of `consumed_end = consumed_start + queueCount`.
@@ -147,24 +150,33 @@ pub const WSEL: usize = WF + 1;
 pub const DF: usize = WSEL + crate::public::WMAX + 1;
 /// One-hot position in the credited-deposit list (`DMAX + 1` columns), like [`WSEL`].
 pub const DSEL: usize = DF + 1;
+/// `ACCT · SIGN`: +1 on a credit's rows, −1 on a debit's, 0 elsewhere.
+pub const ASG: usize = DSEL + crate::public::DMAX + 1;
+/// Signed running sums over the account updates of each byte of the amount (16, big-endian):
+/// `Σ ±byte_k`, read from the range-check bits of the amount limbs on rows 0..3 of the update.
+/// With bytes (< 2^8) they stay far below `p / 2` for any trace the field allows, so the
+/// verifier reads them as integers: the batch's net change of all account balances.
+pub const BSUM: usize = ASG + 1;
 /// Total width.
-pub const WIDTH: usize = DSEL + crate::public::DMAX + 1;
+pub const WIDTH: usize = BSUM + 16;
 
 /// Rows of an update that carry a marker: the job status row, the attestation rows, the
-/// `Totals` burned rows and the last row of a job value.
-pub const MARKED_ROWS: [usize; 6] = [
+/// `Totals` burned rows, the last row of a job value and the `Totals` locked rows.
+pub const MARKED_ROWS: [usize; 8] = [
     job::STATUS_LIMB / 8,
     job::ATTESTATION_LIMB / 8,
     job::ATTESTATION_LIMB / 8 + 1,
     totals::BURNED_LIMB / 8,
     totals::BURNED_LIMB / 8 + 1,
     (job::LEAF_LIMBS as usize).div_ceil(8) - 1,
+    totals::LOCKED_LIMB / 8,
+    totals::LOCKED_LIMB / 8 + 1,
 ];
 
 /// `Totals` leaf positions (limb indices into `limbs(key) ‖ limbs(value)`, key = one limb 0).
 pub mod totals {
-    /// Limbs of the `Totals` leaf (1 key limb, 52 value limbs).
-    pub const LEAF_LIMBS: u32 = 53;
+    /// Limbs of the `Totals` leaf (1 key limb, 60 value limbs).
+    pub const LEAF_LIMBS: u32 = 61;
     /// First of the 4 limbs of `deposits_consumed` (row 0, positions 1..5).
     pub const CONSUMED_LIMB: usize = 1;
     /// First of the 8 limbs of `burned` (row 3, positions 1..8, and row 4, position 0).
@@ -174,6 +186,11 @@ pub mod totals {
     pub const RQ_CONSUMED: usize = 4;
     /// See [`RQ_CONSUMED`].
     pub const RQ_BURNED: usize = 8;
+    /// First of the 8 limbs of `locked` (row 6, positions 5..8, and row 7, positions 0..5).
+    pub const LOCKED_LIMB: usize = 53;
+    /// Queue entries range-checking the new leaf's locked limbs 0..3 (bound on row 6) and 3..8
+    /// (bound on row 7).
+    pub const RQ_LOCKED: usize = 16;
     /// Public word of `queueCount` and of `feesBurned` (16 limbs each).
     pub const PV_QUEUE_COUNT: usize = 6 * 16;
     /// See [`PV_QUEUE_COUNT`].

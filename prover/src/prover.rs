@@ -17,7 +17,7 @@ use crate::trace::generate_trace;
 use crate::witness::Witness;
 
 /// Proof format version of [`BatchProof`].
-pub const PROOF_VERSION: u32 = 3;
+pub const PROOF_VERSION: u32 = 4;
 
 /// A batch proof with what a verifier needs to know about it.
 #[derive(Serialize, Deserialize)]
@@ -31,8 +31,9 @@ pub struct BatchProof<SC: StarkGenericConfig> {
     pub fri: FriConfig,
     /// The L1 public inputs proven.
     pub public: PublicInputs,
-    /// The batch's withdrawals, consumed queue entries and rejected deposits: the verifier
-    /// checks them against the public inputs' hashes and derives public values from them.
+    /// The batch's withdrawals, consumed queue entries, rejected deposits and token flows: the
+    /// verifier checks them against the public inputs (hashes, conservation) and derives public
+    /// values from them.
     pub lists: BatchLists,
     /// The STARK proof.
     pub proof: Proof<SC>,

@@ -12,7 +12,7 @@
 //! deposit credits against the trace; the other words are bound to the proof only through the
 //! Fiat–Shamir transcript (see `docs/prover.md`).
 
-use alloy_primitives::{Address, B256, U256, keccak256};
+use alloy_primitives::{Address, B256, I256, U256, keccak256};
 use ctm_core::codec::Codec;
 use ctm_core::hash::Felt;
 use p3_field::PrimeCharacteristicRing;
@@ -42,9 +42,14 @@ pub const PV_DEP_COUNT: usize = PV_WD_AMOUNTS + 8 * WMAX;
 pub const PV_DEP_ENTRIES: usize = PV_DEP_COUNT + 1;
 /// Public values per credited deposit.
 pub const DEP_WIDTH: usize = crate::layout::KEY_LIMBS + 8;
-/// Number of public values of the proof: the limbs of the encoding, the withdrawal list, then
-/// the credited deposits.
-pub const NUM_PUBLIC_VALUES: usize = PV_DEP_ENTRIES + DEP_WIDTH * DMAX;
+/// First public value of the batch's token flows ([`Flows`]): 16 signed byte sums of the
+/// account balance changes.
+pub const PV_ACCOUNT_BYTES: usize = PV_DEP_ENTRIES + DEP_WIDTH * DMAX;
+/// Then 8 signed limb differences `end − start` of `Totals::locked`.
+pub const PV_LOCKED: usize = PV_ACCOUNT_BYTES + 16;
+/// Number of public values of the proof: the limbs of the encoding, the withdrawal list, the
+/// credited deposits, then the token flows.
+pub const NUM_PUBLIC_VALUES: usize = PV_LOCKED + 8;
 /// First public value of `prevStateRoot` (word 2).
 pub const PV_PREV_ROOT: usize = 2 * 16;
 /// First public value of `newStateRoot` (word 3).
@@ -135,7 +140,18 @@ impl PublicInputs {
     /// credited deposits and [`DMAX`] entries of [`DEP_WIDTH`] limbs (zero past the count).
     /// The lists must hash to `withdrawalRoot`, `queueHashEnd` and `rejectedDepositsHash`: that
     /// is what ties the amounts and recipients the AIR checks to L1.
+    /// The token flows must conserve tokens ([`Flows::check_conserved`]).
     pub fn public_values(&self, lists: &BatchLists) -> Result<Vec<Felt>, ProverError> {
+        let pv = self.public_values_unconserved(lists)?;
+        let credits = self.credited_deposits(&lists.queue, &lists.rejected)?;
+        lists.flows.check_conserved(self, &credits, &lists.withdrawals)?;
+        Ok(pv)
+    }
+
+    /// [`Self::public_values`] without the conservation check: for tests that show what the AIR
+    /// alone refuses.
+    #[doc(hidden)]
+    pub fn public_values_unconserved(&self, lists: &BatchLists) -> Result<Vec<Felt>, ProverError> {
         let withdrawals = &lists.withdrawals;
         if withdrawals.len() > WMAX {
             return Err(ProverError::Invalid(format!(
@@ -164,6 +180,7 @@ impl PublicInputs {
                 None => pv.extend([Felt::ZERO; DEP_WIDTH]),
             }
         }
+        pv.extend(lists.flows.field_elements());
         Ok(pv)
     }
 
@@ -238,6 +255,98 @@ pub struct BatchLists {
     pub queue: Vec<QueueEntry>,
     /// Consumed deposits L2 refused, increasing (they hash to `rejectedDepositsHash`).
     pub rejected: Vec<u64>,
+    /// The batch's token flows as the trace sums them (public values, checked for conservation).
+    #[serde(default)]
+    pub flows: Flows,
+}
+
+/// Largest magnitude of an account byte sum a verifier accepts (exclusive): far above any trace
+/// KoalaBear allows (< 2^26) and below `p / 2`, so the field element names one integer.
+pub const MAX_BYTE_SUM: i64 = 1 << 29;
+/// Largest magnitude of a `locked` limb difference (exclusive): both ends are 16-bit.
+pub const MAX_LIMB_DIFF: i64 = 1 << 16;
+
+/// The batch's token flows, the last public values: what the trace's running sums hold on its
+/// last row (AIR rule 21). The verifier reads them as integers and checks conservation:
+/// `Δ balances + Δ locked = credited deposits − withdrawals − feesBurned`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Flows {
+    /// `Σ ±byte_k` of the amounts of all account updates (credits +, debits −), big-endian
+    /// bytes of the 16-byte amount: the net change of all balances is
+    /// `Σ_k account_bytes[k] · 2^(8·(15−k))`.
+    pub account_bytes: [i64; 16],
+    /// `end − start` of each big-endian 16-bit limb of `Totals::locked` over the batch.
+    pub locked_limbs: [i64; 8],
+}
+
+impl Flows {
+    /// The values as public field elements (a negative `x` is `p + x`).
+    pub fn field_elements(&self) -> impl Iterator<Item = Felt> + '_ {
+        self.account_bytes.iter().chain(&self.locked_limbs).map(|&x| {
+            let m = Felt::from_u64(x.unsigned_abs());
+            if x < 0 { -m } else { m }
+        })
+    }
+
+    /// `Σ_k v[k] · 2^(w·(n−1−k))`, exact for values in range (`|v[k]| < 2^31`, `n·w ≤ 128`).
+    fn weigh(v: &[i64], w: usize) -> I256 {
+        v.iter().fold(I256::ZERO, |acc, &x| (acc << w).wrapping_add(I256::unchecked_from(x)))
+    }
+
+    /// The net change of all account balances.
+    pub fn account_delta(&self) -> I256 {
+        Self::weigh(&self.account_bytes, 8)
+    }
+
+    /// The change of `Totals::locked`.
+    pub fn locked_delta(&self) -> I256 {
+        Self::weigh(&self.locked_limbs, 16)
+    }
+
+    /// Refuses flows out of range, or that create or destroy tokens: the balances and what the
+    /// protocol holds may only change by the credited deposits, less the withdrawals and the
+    /// burns (exactly the Solidity verifier's check, in 256-bit integers).
+    pub fn check_conserved(
+        &self,
+        public: &PublicInputs,
+        credits: &[Credit],
+        withdrawals: &[Withdrawal],
+    ) -> Result<(), ProverError> {
+        if self.account_bytes.iter().any(|x| x.abs() >= MAX_BYTE_SUM)
+            || self.locked_limbs.iter().any(|x| x.abs() >= MAX_LIMB_DIFF)
+        {
+            return Err(ProverError::Invalid("token flows: a running sum is out of range".into()));
+        }
+        let sum = |v: &mut dyn Iterator<Item = u128>| {
+            v.fold(I256::ZERO, |a, x| a.wrapping_add(I256::from_raw(U256::from(x))))
+        };
+        let deposited = sum(&mut credits.iter().map(|c| c.amount));
+        let withdrawn = sum(&mut withdrawals.iter().map(|w| w.amount));
+        let burned = I256::from_raw(U256::from(public.fees_burned));
+        let net = deposited.wrapping_sub(withdrawn).wrapping_sub(burned);
+        let (balances, locked) = (self.account_delta(), self.locked_delta());
+        if balances.wrapping_add(locked) != net {
+            return Err(ProverError::Invalid(format!(
+                "token flows: not conserved: balances {balances:+} and locked {locked:+}, \
+                 but deposits {deposited} − withdrawals {withdrawn} − burned {burned}"
+            )));
+        }
+        Ok(())
+    }
+
+    /// Flows whose balance change is `balances` and whose `locked` change is `locked` (as
+    /// [`crate::witness::flows_of`] would sum them for one credit or debit of each).
+    pub fn of_net(balances: i128, locked: i128) -> Self {
+        let mut f = Self::default();
+        for (k, b) in balances.unsigned_abs().to_be_bytes().into_iter().enumerate() {
+            f.account_bytes[k] = balances.signum() as i64 * i64::from(b);
+        }
+        for j in 0..8 {
+            let limb = i64::from((locked.unsigned_abs() >> (16 * (7 - j))) as u16);
+            f.locked_limbs[j] = locked.signum() as i64 * limb;
+        }
+        f
+    }
 }
 
 /// A deposit the batch credits: its recipient's account gains `amount`.
@@ -435,7 +544,21 @@ mod tests {
             Withdrawal { recipient: Address::repeat_byte(2), amount: u128::MAX },
         ];
         let pi = PublicInputs { withdrawal_root: withdrawal_root(&list), ..blank() };
-        let lists = |w: &[Withdrawal]| BatchLists { withdrawals: w.to_vec(), ..Default::default() };
+        // What leaves L2 comes out of the balances (two debits: one in each limb's sum).
+        let paid = |w: &[Withdrawal]| {
+            let mut f = Flows::default();
+            for x in w {
+                for (k, b) in x.amount.to_be_bytes().into_iter().enumerate() {
+                    f.account_bytes[k] -= i64::from(b);
+                }
+            }
+            f
+        };
+        let lists = |w: &[Withdrawal]| BatchLists {
+            withdrawals: w.to_vec(),
+            flows: paid(w),
+            ..Default::default()
+        };
         let pv = pi.public_values(&lists(&list)).unwrap();
         assert_eq!(pv.len(), NUM_PUBLIC_VALUES);
         assert_eq!(pv[..PI_LIMBS], pi.to_field_elements()[..]);
@@ -488,7 +611,8 @@ mod tests {
             rejected_deposits_hash: rejected_deposits_hash(&rejected),
             ..blank()
         };
-        let lists = BatchLists { withdrawals: vec![], queue: queue.clone(), rejected };
+        let flows = Flows::of_net(0x0102_0304, 0);
+        let lists = BatchLists { queue: queue.clone(), rejected, flows, ..Default::default() };
         let credits = pi.credited_deposits(&lists.queue, &lists.rejected).unwrap();
         assert_eq!(
             credits,
@@ -496,6 +620,13 @@ mod tests {
                 Credit { to: Address::repeat_byte(0x11), amount: 0x0102_0304 },
                 Credit { to: Address::repeat_byte(0x55), amount: u128::MAX },
             ]
+        );
+        // The two credits, as the trace sums their bytes.
+        let mut lists = lists;
+        lists.flows.account_bytes.iter_mut().for_each(|b| *b += 0xff);
+        assert_eq!(
+            lists.flows.account_delta(),
+            I256::unchecked_from(0x0102_0304) + I256::from_raw(U256::from(u128::MAX))
         );
         let pv = pi.public_values(&lists).unwrap();
         assert_eq!(pv.len(), NUM_PUBLIC_VALUES);
@@ -514,6 +645,21 @@ mod tests {
 
         // Every list must match its hash, the count and the indices.
         let refuse = |l: BatchLists, p: &PublicInputs| assert!(p.public_values(&l).is_err());
+        // The flows must conserve tokens, and each must be in range.
+        let flows = |f: fn(&mut Flows)| {
+            let mut l = lists.clone();
+            f(&mut l.flows);
+            l
+        };
+        refuse(flows(|f| f.account_bytes[15] += 1), &pi);
+        refuse(flows(|f| f.locked_limbs[0] -= 1), &pi);
+        refuse(flows(|f| f.account_bytes[0] = MAX_BYTE_SUM), &pi);
+        refuse(flows(|f| f.locked_limbs[7] = -MAX_LIMB_DIFF), &pi);
+        let moved = flows(|f| {
+            f.account_bytes[14] -= 1;
+            f.locked_limbs[7] += 256;
+        });
+        assert!(pi.public_values(&moved).is_ok(), "balances into locked is conserved");
         let mut other = lists.clone();
         other.queue[0].amount += 1;
         refuse(other, &pi);

@@ -124,6 +124,14 @@ impl Witness {
     pub fn public_values(&self) -> Result<Vec<ctm_core::hash::Felt>, crate::ProverError> {
         self.public.public_values(&self.lists)
     }
+
+    /// The public values without the conservation check (tests of the AIR alone).
+    #[doc(hidden)]
+    pub fn public_values_unconserved(
+        &self,
+    ) -> Result<Vec<ctm_core::hash::Felt>, crate::ProverError> {
+        self.public.public_values_unconserved(&self.lists)
+    }
 }
 
 /// Why a batch has no witness.
@@ -185,6 +193,10 @@ pub enum WitnessError {
     /// The ops and the L1 queue disagree.
     #[error("deposit queue: {0}")]
     Queue(String),
+    /// The batch creates or destroys tokens, or its lists are inconsistent (a bug or a bad
+    /// context): the verifiers would refuse its proof.
+    #[error("{0}")]
+    NotConserved(String),
     /// The computed public inputs differ from L1's.
     #[error("public inputs differ from L1 in {0:?}")]
     PublicInputMismatch(Vec<&'static str>),
@@ -362,8 +374,38 @@ pub fn build_witness(
         withdrawals,
         queue: ctx.queue.clone(),
         rejected: ctx.rejected_deposits.clone(),
+        flows: flows_of(&updates),
     };
-    Ok((Witness { depth, public, updates, lists }, real))
+    let witness = Witness { depth, public, updates, lists };
+    witness.public_values().map_err(|e| WitnessError::NotConserved(e.to_string()))?;
+    Ok((witness, real))
+}
+
+/// `Totals::locked` of a leaf (0 for an empty slot).
+fn locked_of(leaf: &Option<Leaf>) -> u128 {
+    leaf.as_ref().and_then(|l| Totals::from_bytes(&l.value).ok()).map_or(0, |t| t.locked)
+}
+
+/// The token flows as the AIR sums them: signed amount bytes of every account update, and the
+/// limb-wise change of `Totals::locked`.
+pub fn flows_of(updates: &[LeafUpdate]) -> public::Flows {
+    let mut f = public::Flows::default();
+    let totals = StateKey::Totals.to_bytes();
+    for u in updates {
+        if let Some(d) = &u.account {
+            let sign = if d.credit { 1 } else { -1 };
+            for (k, byte) in d.amount.to_be_bytes().into_iter().enumerate() {
+                f.account_bytes[k] += sign * i64::from(byte);
+            }
+        } else if u.new.as_ref().or(u.old.as_ref()).is_some_and(|l| l.key == totals) {
+            let (old, new) = (locked_of(&u.old), locked_of(&u.new));
+            for j in 0..8 {
+                let limb = |v: u128| i64::from((v >> (16 * (7 - j))) as u16);
+                f.locked_limbs[j] += limb(new) - limb(old);
+            }
+        }
+    }
+    f
 }
 
 /// Deposits must credit the consumed, non-rejected deposit entries in order. The lists

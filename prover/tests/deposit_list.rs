@@ -125,6 +125,6 @@ proptest! {
             && flags.iter().all(|f| f.2 && !f.3)
             && flags.iter().map(|f| (f.0, f.1)).eq(credits.iter().copied());
         let trace = generate_trace_unchecked(&w).unwrap();
-        prop_assert_eq!(!violates(&w, trace, w.public_values().unwrap()), accept);
+        prop_assert_eq!(!violates(&w, trace, w.public_values_unconserved().unwrap()), accept);
     }
 }

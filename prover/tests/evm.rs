@@ -58,7 +58,8 @@ fn encoding_round_trips_and_verifies() {
     assert_eq!(encode(&back, &lists, &L1_FRI).unwrap(), bytes);
     assert_eq!(verify_encoded(&bytes, &L1_FRI, w.depth, &w.public).unwrap(), w.lists);
     // Each list is bounded: a count above its bound is refused before its entries are read.
-    let rejected_at = bytes.len() - 1;
+    // The lists, then 24 int32 token flows.
+    let rejected_at = bytes.len() - 96 - 1;
     let queue_at = rejected_at - 1 - 105 * 4;
     let list_at = queue_at - 1 - 36 * 2;
     for (at, what, max) in [
@@ -80,6 +81,12 @@ fn encoding_round_trips_and_verifies() {
     too_many.queue = vec![w.lists.queue[0].clone(); DMAX + 1];
     let bound = CodecError::Bound { what: "queue entry", got: DMAX + 1, max: DMAX };
     assert_eq!(encode(&back, &too_many, &L1_FRI).err(), Some(bound));
+    let mut wide = w.lists.clone();
+    wide.flows.account_bytes[3] = i64::from(i32::MAX) + 1;
+    assert_eq!(
+        encode(&back, &wide, &L1_FRI).err(),
+        Some(CodecError::Shape("token flow out of range"))
+    );
     // Truncated, oversized and non-canonical encodings are refused by the decoder.
     assert!(matches!(decode(&bytes[..bytes.len() - 1], &L1_FRI), Err(CodecError::Truncated(_))));
     let mut long = bytes.clone();

@@ -55,7 +55,7 @@ fn rejected_by_air(w: &Witness) {
     let w = &w;
     assert!(generate_trace(w).is_err(), "strict trace generation accepts the fault");
     let trace = generate_trace_unchecked(w).unwrap();
-    let pv = w.public_values().unwrap();
+    let pv = w.public_values_unconserved().unwrap();
     assert!(violates(w, trace.clone(), pv.clone()), "the AIR accepts the fault");
     assert!(!stark_accepts(w.depth, trace, &pv), "a proof of the faulty trace verifies");
 }
@@ -112,7 +112,7 @@ fn fees_burned_and_queue_count_are_bound_to_totals() {
     let honest = witness(vec![deposit, fee], &ctx).unwrap();
     assert_eq!((honest.public.fees_burned, honest.public.queue_count), (70_000, 1));
     let trace = check(&honest);
-    assert!(stark_accepts(16, trace.clone(), &honest.public_values().unwrap()));
+    assert!(stark_accepts(16, trace.clone(), &honest.public_values_unconserved().unwrap()));
     /// Another queue (with the count and hashes L1 would have for it).
     fn queue(w: &mut Witness, queue: Vec<QueueEntry>, rejected: Vec<u64>) {
         w.public.queue_count = queue.len() as u64;
@@ -135,7 +135,7 @@ fn fees_burned_and_queue_count_are_bound_to_totals() {
         let mut w = honest.clone();
         cheat(&mut w);
         assert!(matches!(generate_trace(&w), Err(TraceError::Totals(_, _))));
-        let pv = w.public_values().unwrap();
+        let pv = w.public_values_unconserved().unwrap();
         let unchecked = generate_trace_unchecked(&w).unwrap();
         assert!(violates(&w, unchecked.clone(), pv.clone()), "the AIR accepts the public value");
         assert!(!stark_accepts(16, unchecked, &pv), "a proof with the public value verifies");
@@ -155,7 +155,7 @@ fn totals_is_created_only_at_its_home_slot() {
     let totals = StateKey::Totals.to_bytes();
     let at = honest.updates.iter().position(|u| u.new.as_ref().unwrap().key == totals).unwrap();
     assert!(honest.updates[at].old.is_none(), "the deposit creates Totals");
-    assert!(stark_accepts(16, check(&honest), &honest.public_values().unwrap()));
+    assert!(stark_accepts(16, check(&honest), &honest.public_values_unconserved().unwrap()));
     let mut moved = honest.clone();
     moved.updates[at].slot ^= 1;
     rechain(&mut moved);
@@ -175,8 +175,8 @@ fn wrong_old_root() {
     w.public.prev_state_root.0[31] ^= 1;
     assert!(matches!(generate_trace(&w), Err(TraceError::RootChain(0))));
     let trace = generate_trace(&honest).unwrap();
-    assert!(violates(&w, trace.clone(), w.public_values().unwrap()));
-    assert!(!stark_accepts(16, trace, &w.public_values().unwrap()));
+    assert!(violates(&w, trace.clone(), w.public_values_unconserved().unwrap()));
+    assert!(!stark_accepts(16, trace, &w.public_values_unconserved().unwrap()));
 }
 
 #[test]
@@ -191,8 +191,8 @@ fn wrong_new_root() {
     w.public.new_state_root.0[31] ^= 1;
     assert!(matches!(generate_trace(&w), Err(TraceError::RootChain(2))));
     let trace = generate_trace(&honest).unwrap();
-    assert!(violates(&w, trace.clone(), w.public_values().unwrap()));
-    assert!(!stark_accepts(16, trace, &w.public_values().unwrap()));
+    assert!(violates(&w, trace.clone(), w.public_values_unconserved().unwrap()));
+    assert!(!stark_accepts(16, trace, &w.public_values_unconserved().unwrap()));
 }
 
 #[test]
@@ -214,7 +214,8 @@ fn data_commitment_mismatch() {
     .unwrap();
     let mut other = w.public.clone();
     other.batch_data_hash = keccak256(b"other data");
-    let (real, fake) = (w.public_values().unwrap(), other.public_values(&w.lists).unwrap());
+    let (real, fake) =
+        (w.public_values_unconserved().unwrap(), other.public_values(&w.lists).unwrap());
     assert!(stark_accepts(16, generate_trace(&w).unwrap(), &real));
     assert!(!stark_accepts_with(16, generate_trace(&w).unwrap(), &real, &fake));
 }
@@ -233,7 +234,7 @@ fn withdrawal_not_in_the_root() {
     ];
     assert_eq!(honest.lists.withdrawals, real);
     assert_eq!(honest.public.withdrawal_root, withdrawal_root(&real));
-    assert!(stark_accepts(16, check(&honest), &honest.public_values().unwrap()));
+    assert!(stark_accepts(16, check(&honest), &honest.public_values_unconserved().unwrap()));
     // The witness path: L1 was told a root without a withdrawal or with another amount.
     for root in [B256::ZERO, withdrawal_root(&[Withdrawal { recipient: actor(9), amount: 501 }])] {
         let mut expected = honest.public.clone();
@@ -346,7 +347,7 @@ fn deposit_not_credited() {
     ];
     let ctx = BatchContext { queue: entries.clone(), ..Default::default() };
     let honest = witness(ops.clone(), &ctx).unwrap();
-    assert!(stark_accepts(16, check(&honest), &honest.public_values().unwrap()));
+    assert!(stark_accepts(16, check(&honest), &honest.public_values_unconserved().unwrap()));
     let flagged: Vec<usize> = (0..honest.updates.len())
         .filter(|&i| honest.updates[i].account.is_some_and(|d| d.deposit))
         .collect();
@@ -365,7 +366,7 @@ fn deposit_not_credited() {
         w.public.rejected_deposits_hash = rejected_deposits_hash(&rejected);
         w.lists.queue = queue;
         w.lists.rejected = rejected;
-        assert!(w.public_values().is_ok(), "the lists match their hashes");
+        assert!(w.public_values_unconserved().is_ok(), "the lists match their hashes");
         w
     };
     let reindex = |mut q: Vec<QueueEntry>| {
@@ -476,7 +477,7 @@ fn settle_without_attestation() {
     // The honest order proves.
     let done = Block { timestamp: T0 + 100, ops: vec![Op::Settle { job: 0 }] };
     let w = build(&[first.clone(), done]).unwrap();
-    assert!(stark_accepts(w.depth, check(&w), &w.public_values().unwrap()));
+    assert!(stark_accepts(w.depth, check(&w), &w.public_values_unconserved().unwrap()));
     let mut same = w.clone();
     rechain(&mut same);
     assert_eq!(same, w, "rechain changes an honest witness");
@@ -535,4 +536,40 @@ fn generic_update_of_an_account_or_a_forbidden_job_transition() {
     set_job(&mut reopened, accept, |j| j.status = JobStatus::Open);
     assert!(matches!(generate_trace(&reopened), Err(TraceError::Job(_, "status transition"))));
     rejected_by_air(&reopened);
+}
+
+/// Rule 21: no batch creates tokens. A `Mint` (dev genesis only) is refused by the witness; an
+/// account credited more than anything paid for it (an unlinked credit with truthful flows)
+/// satisfies the AIR but not the verifiers' conservation check; the same credit with flows that
+/// claim conservation (the honest ones) violates the AIR and its proof does not verify.
+#[test]
+fn tokens_are_not_created() {
+    let err = witness(vec![Op::Mint { to: actor(3), amount: 5 }], &BatchContext::default());
+    assert!(matches!(err, Err(WitnessError::NotConserved(_))), "{err:?}");
+    let honest = transfer(10);
+    assert!(honest.public_values().is_ok());
+    let mut w = honest.clone();
+    set_account(&mut w, 1, 1_000_000 + 1_010, 0, true, 1_010);
+    w.updates[0].account.as_mut().unwrap().link = false;
+    rechain(&mut w);
+    assert_eq!(w.lists.flows.account_delta(), alloy_primitives::I256::unchecked_from(1_000));
+    let err = w.public_values().unwrap_err().to_string();
+    assert!(err.contains("not conserved"), "{err}");
+    let trace = generate_trace(&w).unwrap();
+    let pv = w.public_values_unconserved().unwrap();
+    assert!(!violates(&w, trace, pv), "the AIR itself accepts the trace: the verifier refuses");
+    // Flows that claim conservation: the honest ones, or the true balances with `locked`
+    // (which this batch does not touch) blamed for the credit.
+    let mut blame = w.lists.flows;
+    blame.locked_limbs[7] = -1_000;
+    for flows in [honest.lists.flows, blame] {
+        let mut liar = w.clone();
+        liar.lists.flows = flows;
+        assert!(liar.public_values().is_ok(), "the claimed flows conserve");
+        assert!(matches!(generate_trace(&liar), Err(TraceError::Flows)));
+        let trace = generate_trace_unchecked(&liar).unwrap();
+        let pv = liar.public_values().unwrap();
+        assert!(violates(&liar, trace.clone(), pv.clone()), "the AIR accepts lying flows");
+        assert!(!stark_accepts(16, trace, &pv), "a proof with lying flows verifies");
+    }
 }

@@ -241,6 +241,7 @@ fn run(blocks: Vec<Vec<Call>>) -> Result<(), TestCaseError> {
         let tree = node.state.read().unwrap();
         let s = ctm_core::audit::supply(tree.store().leaves()).unwrap();
         prop_assert_eq!(s.accounted(), s.entered(), "supply not conserved: {:?}", s);
+        prop_assert_eq!(s.totals.locked, s.held(), "Totals::locked drifted: {:?}", s);
     }
     let _ = std::fs::remove_dir_all(dir);
     Ok(())

@@ -77,9 +77,16 @@ contract BatchStarkVerifier is IVerifier {
     error BadRejectedDeposit(uint256 index);
     /// @notice The proof's rejected list does not hash to `rejectedDepositsHash`.
     error RejectedDepositsMismatch(bytes32 listHash, bytes32 rejectedDepositsHash);
+    /// @notice A token-flow value of the proof is out of range (index 0–15: an account byte sum,
+    ///         |x| < 2^29; 16–23: a `locked` limb difference, |x| < 2^16), or `feesBurned` is not
+    ///         below 2^128.
+    error FlowOutOfRange(uint256 index);
+    /// @notice The batch creates or destroys tokens: the change of all balances plus that of
+    ///         what the protocol holds is not the credited deposits less withdrawals and burns.
+    error TokensNotConserved(int256 balances, int256 locked, int256 net);
 
     /// @notice Encoding version read from the first byte.
-    uint256 public constant VERSION = 4;
+    uint256 public constant VERSION = 5;
 
     /// @notice The generated constraint evaluator.
     IConstraintEvaluator public immutable constraints;
@@ -97,6 +104,8 @@ contract BatchStarkVerifier is IVerifier {
     uint256 internal immutable NPV;
     uint256 internal immutable WMAX;
     uint256 internal immutable DMAX;
+    /// @dev Token-flow public values: 16 account byte sums, 8 `locked` limb differences.
+    uint256 internal constant FLOWS = 24;
 
     /// @dev Offsets are absolute calldata positions.
     struct Ctx {
@@ -112,6 +121,7 @@ contract BatchStarkVerifier is IVerifier {
         uint256 offWithdrawals; // the withdrawal list: u8 count, then 36-byte entries
         uint256 offQueue; // the consumed queue entries: u8 count, then 105-byte entries
         uint256 offRejected; // the rejected deposits: u8 count, then 8-byte indices
+        uint256 offFlows; // the token flows: 24 int32
         uint256 cursor;
         uint256 alpha;
         uint256 zeta;
@@ -141,8 +151,9 @@ contract BatchStarkVerifier is IVerifier {
         WMAX = seeds_.MAX_WITHDRAWALS();
         DMAX = seeds_.MAX_QUEUE_ENTRIES();
         // The public values are the 208 input limbs, the count and WMAX amounts of 8 limbs, the
-        // count and DMAX credited deposits of 19 limbs: `_publicValues` writes exactly that many.
-        if (NPV != 210 + 8 * WMAX + 19 * DMAX) revert PublicValueLayout(NPV, WMAX, DMAX);
+        // count and DMAX credited deposits of 19 limbs, the 24 token flows: `_publicValues` writes
+        // exactly that many.
+        if (NPV != 234 + 8 * WMAX + 19 * DMAX) revert PublicValueLayout(NPV, WMAX, DMAX);
     }
 
     /// @inheritdoc IVerifier
@@ -217,6 +228,8 @@ contract BatchStarkVerifier is IVerifier {
         uint256 rejected = _count(c, at);
         if (rejected > DMAX) revert TooManyQueueEntries(rejected, DMAX);
         at += 1 + 8 * rejected;
+        c.offFlows = at;
+        at += 4 * FLOWS;
         if (at > c.end) revert ProofTooShort(at - c.base, c.end - c.base);
         if (at < c.end) revert ProofTooLong(at - c.base, c.end - c.base);
     }
@@ -306,11 +319,13 @@ contract BatchStarkVerifier is IVerifier {
         uint256 list = c.offWithdrawals;
         uint256 count = uint8(bytes1(_word(list)));
         bytes32[] memory leaves = new bytes32[](count);
+        uint256 withdrawn;
         for (uint256 k = 0; k < count; ++k) {
             uint256 at = list + 1 + 36 * k;
             address recipient = address(bytes20(_word(at)));
             uint256 amount = uint256(_word(at + 20)) >> 128;
             leaves[k] = WithdrawalTree.leaf(k, recipient, amount);
+            withdrawn += amount;
         }
         bytes32 root = WithdrawalTree.rootOfLeaves(leaves);
         if (root != bytes32(pi[288:320])) revert WithdrawalRootMismatch(root, bytes32(pi[288:320]));
@@ -330,7 +345,8 @@ contract BatchStarkVerifier is IVerifier {
                 }
             }
         }
-        _deposits(pi, c, pv);
+        uint256 deposited = _deposits(pi, c, pv);
+        _flows(c, pv, int256(deposited) - int256(withdrawn), uint256(bytes32(pi[320:352])));
         assembly ("memory-safe") {
             let pvs := add(pv, 32)
             let m := add(mont, 32)
@@ -351,7 +367,11 @@ contract BatchStarkVerifier is IVerifier {
     ///      deposits — entries of kind deposit, not rejected, of a nonzero amount, in queue
     ///      order — as public values: their count, then per deposit the 11 limbs of the
     ///      recipient's account key `0x01 ‖ address` and 8 amount limbs (zero past the count).
-    function _deposits(bytes calldata pi, Ctx memory c, uint256[] memory pv) internal view {
+    function _deposits(bytes calldata pi, Ctx memory c, uint256[] memory pv)
+        internal
+        view
+        returns (uint256 total)
+    {
         (uint256 start, uint256 n) = _checkQueue(pi, c);
         uint256[] memory rejected = _checkRejected(pi, c, start, n);
         uint256 countAt = 209 + 8 * WMAX;
@@ -363,9 +383,31 @@ contract BatchStarkVerifier is IVerifier {
                 ++ri;
                 continue;
             }
-            if (_writeCredit(pv, countAt + 1 + 19 * credited, list + 105 * k)) ++credited;
+            uint256 amount = _writeCredit(pv, countAt + 1 + 19 * credited, list + 105 * k);
+            if (amount != 0) ++credited;
+            total += amount;
         }
         pv[countAt] = credited;
+    }
+
+    /// @dev Reads the proof's token flows (AIR rule 21) as integers, refuses them unless
+    ///      `Δ balances + Δ locked = deposits − withdrawals − feesBurned` (`net` is the first two
+    ///      terms), and writes them as the last public values (a negative `x` as `p + x`).
+    function _flows(Ctx memory c, uint256[] memory pv, int256 net, uint256 burned) internal view {
+        if (burned >> 128 != 0) revert FlowOutOfRange(FLOWS);
+        net -= int256(burned);
+        int256 balances;
+        int256 locked;
+        uint256 o = NPV - FLOWS;
+        for (uint256 i = 0; i < FLOWS; ++i) {
+            int256 x = int32(uint32(bytes4(_word(c.offFlows + 4 * i))));
+            int256 bound = i < 16 ? int256(1 << 29) : int256(1 << 16);
+            if (x >= bound || x <= -bound) revert FlowOutOfRange(i);
+            if (i < 16) balances += x << (8 * (15 - i));
+            else locked += x << (16 * (23 - i));
+            pv[o + i] = x < 0 ? uint256(int256(K.P) + x) : uint256(x);
+        }
+        if (balances + locked != net) revert TokensNotConserved(balances, locked, net);
     }
 
     /// @dev The queue entries are `queueStart .. queueStart + queueCount` and rebuild
@@ -420,10 +462,10 @@ contract BatchStarkVerifier is IVerifier {
 
     /// @dev Writes the queue entry at calldata `at` as a credited deposit at `pv[o..o + 19]` when
     ///      it is a deposit (kind 0) of a nonzero amount: the 11 limbs of `0x01 ‖ l2Target ‖ 0x00`
-    ///      and 8 amount limbs, big-endian. Returns whether it did.
-    function _writeCredit(uint256[] memory pv, uint256 o, uint256 at) internal pure returns (bool) {
+    ///      and 8 amount limbs, big-endian. Returns the amount it credited (0: none).
+    function _writeCredit(uint256[] memory pv, uint256 o, uint256 at) internal pure returns (uint256) {
         uint256 amount = uint256(_word(at + 49)) >> 128;
-        if (uint8(bytes1(_word(at + 8))) != 0 || amount == 0) return false;
+        if (uint8(bytes1(_word(at + 8))) != 0 || amount == 0) return 0;
         uint256 key = (1 << 168) | (uint256(uint160(bytes20(_word(at + 29)))) << 8);
         for (uint256 j = 0; j < 11; ++j) {
             pv[o + j] = (key >> (16 * (10 - j))) & 0xffff;
@@ -431,7 +473,7 @@ contract BatchStarkVerifier is IVerifier {
         for (uint256 j = 0; j < 8; ++j) {
             pv[o + 11 + j] = (amount >> (16 * (7 - j))) & 0xffff;
         }
-        return true;
+        return amount;
     }
 
     // ---------------------------------------------------------------- Fiat–Shamir

@@ -62,9 +62,9 @@ impl BatchAir {
 }
 
 /// `Totals` updates: both lanes are full `Totals` values (so no second `Totals` leaf can ever be
-/// created, and the batch's `Totals` updates form one chain), the new leaf's consumed-deposit
-/// and burned limbs are 16-bit, and the telescoped sums of `new − old` equal the public
-/// `queueCount` and `feesBurned`.
+/// created, and the batch's `Totals` updates form one chain), the new leaf's consumed-deposit,
+/// burned and locked limbs are 16-bit, the telescoped sums of `new − old` equal the public
+/// `queueCount` and `feesBurned`, and those of `locked` are public limb by limb.
 pub(super) fn eval_totals<AB: AirBuilder<F = Felt>>(b: &mut AB, lo: &[AB::Var], nx: &[AB::Var]) {
     let l = |i: usize| -> AB::Expr { lo[i].into() };
     let n = |i: usize| -> AB::Expr { nx[i].into() };
@@ -76,19 +76,22 @@ pub(super) fn eval_totals<AB: AirBuilder<F = Felt>>(b: &mut AB, lo: &[AB::Var], 
     b.assert_zero(l(ACCT) * l(IS_TOT));
     b.assert_zero((one() - l(IS_UPD)) * l(IS_TOT));
     b.assert_eq(l(TF), l(IS_TOT) * l(FIRST));
-    let (m3, m4) = (|| l(IS_TOT) * l(MARK + 3), || l(IS_TOT) * l(MARK + 4));
-    // Lane B is a full value (active through row 4); lane A too, or an empty slot (`ZA`) whose
-    // inputs on the rows read below are zero.
+    let m = |k: usize| l(IS_TOT) * l(MARK + k);
+    let (m3, m4, m6, m7) = (|| m(3), || m(4), || m(6), || m(7));
+    // Lane B is a full value (active through row 7, so on every row before it); lane A too, or
+    // an empty slot (`ZA`) whose inputs on the rows read below are zero.
     b.assert_bool(l(ZA));
     b.assert_zero(l(ZA) * (one() - l(IS_TOT)));
     b.assert_zero(l(ZA) * l(ACT_A));
     for (lane, act, absent) in [(LANE_A, ACT_A, l(ZA)), (LANE_B, ACT_B, AB::Expr::ZERO)] {
         b.assert_zero(l(TF) * (one() - l(act) - absent.clone()));
         b.assert_zero(l(TF) * l(act) * (l(lane + 9) - AB::Expr::from_u32(totals::LEAF_LIMBS)));
-        b.assert_zero(m4() * (one() - l(act) - absent));
+        b.assert_zero(m7() * (one() - l(act) - absent));
     }
+    let read_rows =
+        l(FIRST) + [3, 4, 6, 7].into_iter().fold(AB::Expr::ZERO, |a, k| a + l(MARK + k));
     for j in 0..8 {
-        b.assert_zero(l(ZA) * (l(FIRST) + l(MARK + 3) + l(MARK + 4)) * l(LANE_A + j));
+        b.assert_zero(l(ZA) * read_rows.clone() * l(LANE_A + j));
     }
     // Range checks of the new limbs through the queue (entry i is at q(i − 2r) on row r).
     for j in 0..4 {
@@ -98,6 +101,12 @@ pub(super) fn eval_totals<AB: AirBuilder<F = Felt>>(b: &mut AB, lo: &[AB::Var], 
         b.assert_zero(m3() * (q(totals::RQ_BURNED - 6 + j) - l(LANE_B + 1 + j)));
     }
     b.assert_zero(m4() * (q(totals::RQ_BURNED + 7 - 8) - l(LANE_B)));
+    for j in 0..3 {
+        b.assert_zero(m6() * (q(totals::RQ_LOCKED - 12 + j) - l(LANE_B + 5 + j)));
+    }
+    for j in 0..5 {
+        b.assert_zero(m7() * (q(totals::RQ_LOCKED + 3 - 14 + j) - l(LANE_B + j)));
+    }
     // Running sums of new − old.
     let diff = |j: usize| l(LANE_B + j) - l(LANE_A + j);
     let mut t = b.when_transition();
@@ -105,7 +114,9 @@ pub(super) fn eval_totals<AB: AirBuilder<F = Felt>>(b: &mut AB, lo: &[AB::Var], 
         let step = match k {
             0..4 => l(TF) * diff(1 + k),
             4..11 => m3() * diff(1 + k - 4),
-            _ => m4() * diff(0),
+            11 => m4() * diff(0),
+            12..15 => m6() * diff(5 + k - 12),
+            _ => m7() * diff(k - 15),
         };
         t.assert_zero(n(DELTA + k) - l(DELTA + k) - step);
     }
@@ -117,6 +128,10 @@ pub(super) fn eval_totals<AB: AirBuilder<F = Felt>>(b: &mut AB, lo: &[AB::Var], 
     }
     // end − start = public value, limb by limb with boolean carries and none out of the top.
     let mut last = b.when_last_row();
+    // Locked: the signed limb differences themselves are public (the verifier reads them).
+    for j in 0..8 {
+        last.assert_eq(l(DELTA + DELTA_LOCKED + j), p(crate::public::PV_LOCKED + j));
+    }
     let sums = [(0, 4, QCARRY, totals::PV_QUEUE_COUNT), (4, 8, BCARRY, totals::PV_FEES_BURNED)];
     for (at, limbs, carries, word) in sums {
         let c = |j: usize| if j == 0 || j == limbs { AB::Expr::ZERO } else { l(carries + j - 1) };

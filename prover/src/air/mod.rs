@@ -8,6 +8,7 @@ use p3_field::PrimeCharacteristicRing;
 
 use crate::layout::*;
 
+mod flows;
 mod keys;
 mod lists;
 use crate::poseidon2::{self, OUT};
@@ -169,6 +170,7 @@ impl<AB: AirBuilder<F = Felt>> Air<AB> for BatchAir {
         eval_totals(b, lo, nx);
         self.eval_totals_slot(b, lo, nx);
         lists::eval_lists(b, lo, nx);
+        flows::eval_flows(b, lo, nx);
     }
 }
 

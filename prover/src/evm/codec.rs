@@ -8,7 +8,7 @@
 //! FRI rounds follow [`FriConfig::fold_schedule`]: round r folds by 2^k_r.
 //!
 //! ```text
-//! u8 version = 2 | u8 degree_bits | trace root (32) | quotient root (32)
+//! u8 version = 5 | u8 degree_bits | trace root (32) | quotient root (32)
 //! claimed evaluations: trace at ζ (W ext), trace at ζω (W ext), quotient chunks (2 × 4 ext)
 //! FRI commit roots (rounds × 32) | final polynomial (2^log_final_poly_len ext, constant first)
 //! query PoW witness (4)
@@ -20,6 +20,7 @@
 //! queue entries: u8 n (≤ DMAX) ‖ n × (index (8) ‖ kind (1) ‖ l1Sender (20) ‖ l2Target (20)
 //!                ‖ amount (16) ‖ dataHash (32) ‖ timestamp (8)), integers big endian
 //! rejected deposits: u8 n (≤ DMAX) ‖ n × index (8, big endian)
+//! token flows: 16 account byte sums ‖ 8 locked limb differences, each int32 big endian
 //! ```
 //!
 //! The lists give public values of the proof: the verifier hashes the withdrawals into the
@@ -38,7 +39,7 @@ use crate::layout::WIDTH;
 use crate::public::{BatchLists, DMAX, QueueEntry, WMAX, Withdrawal};
 
 /// Encoding version byte.
-pub const VERSION: u8 = 4;
+pub const VERSION: u8 = 5;
 /// Largest digest count of one multiproof (a tree of 2^(22+8) leaves and 255 queries stays below).
 pub const MAX_DIGESTS: usize = 8192;
 
@@ -196,6 +197,11 @@ pub fn encode(
     for r in &lists.rejected {
         w.0.extend_from_slice(&r.to_be_bytes());
     }
+    let flows = &lists.flows;
+    for &x in flows.account_bytes.iter().chain(&flows.locked_limbs) {
+        let x = i32::try_from(x).map_err(|_| CodecError::Shape("token flow out of range"))?;
+        w.0.extend_from_slice(&x.to_be_bytes());
+    }
     Ok(w.0)
 }
 
@@ -258,7 +264,11 @@ impl<'a> Reader<'a> {
             .collect::<Result<_, CodecError>>()?;
         let n = self.count("rejected deposit", DMAX)?;
         let rejected = (0..n).map(|_| self.u64()).collect::<Result<_, _>>()?;
-        Ok(BatchLists { withdrawals, queue, rejected })
+        let mut flows = crate::public::Flows::default();
+        for x in flows.account_bytes.iter_mut().chain(&mut flows.locked_limbs) {
+            *x = i64::from(i32::from_be_bytes(self.array()?));
+        }
+        Ok(BatchLists { withdrawals, queue, rejected, flows })
     }
     fn felt(&mut self) -> Result<Felt, CodecError> {
         let at = self.at;

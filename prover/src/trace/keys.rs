@@ -81,9 +81,8 @@ pub(super) fn key_row(
     Ok(KeyRow {
         key0,
         totals: (key0 == 0).then(|| {
-            let c = totals::CONSUMED_LIMB;
-            let b = totals::BURNED_LIMB;
-            (c..c + 4).chain(b..b + 8).map(totals_new).collect()
+            let (c, b, l) = (totals::CONSUMED_LIMB, totals::BURNED_LIMB, totals::LOCKED_LIMB);
+            (c..c + 4).chain(b..b + 8).chain(l..l + 8).map(totals_new).collect()
         }),
         tinv: inverse_or_zero(t - Felt::ONE),
         jinv: inverse_or_zero(t - Felt::from_u32(job::TAG)),
@@ -184,7 +183,8 @@ pub(super) fn key_queue(k: &KeyRow) -> Vec<u32> {
     rq[rq::KEY_BYTES..rq::KEY_BYTES + 4].copy_from_slice(&[t, 256 * t, u, 256 * u]);
     if let Some(t) = &k.totals {
         rq[totals::RQ_CONSUMED..totals::RQ_CONSUMED + 4].copy_from_slice(&t[..4]);
-        rq[totals::RQ_BURNED..totals::RQ_BURNED + 8].copy_from_slice(&t[4..]);
+        rq[totals::RQ_BURNED..totals::RQ_BURNED + 8].copy_from_slice(&t[4..12]);
+        rq[totals::RQ_LOCKED..totals::RQ_LOCKED + 8].copy_from_slice(&t[12..]);
     }
     if let Some(j) = &k.job {
         for lane in 0..2 {
@@ -196,17 +196,44 @@ pub(super) fn key_queue(k: &KeyRow) -> Vec<u32> {
     rq
 }
 
-/// The running `Totals` sums (as the AIR adds them, row by row) and the last row's carries
-/// against the public `queueCount` and `feesBurned`.
+/// Adds `sign ·` the bytes of a row's two range-check queue heads to the byte sums of amount
+/// limbs `2r` and `2r + 1`.
+fn add_amount_bytes(sums: &mut [Felt; 16], row: &[Felt], r: usize, sign: Felt) {
+    for q in 0..2 {
+        let v = row[RQ + q].as_canonical_u32();
+        let k = 2 * (2 * r + q);
+        sums[k] += sign * Felt::from_u32(v >> 8);
+        sums[k + 1] += sign * Felt::from_u32(v & 0xff);
+    }
+}
+
+/// The running sums (as the AIR adds them, row by row): the `Totals` limb differences with the
+/// last row's carries against the public `queueCount` and `feesBurned`, and the account byte
+/// sums of the token flows (rule 21), which must equal the witness's [`crate::public::Flows`].
 pub(super) fn fill_totals_sums(
     values: &mut [Felt],
     w: &Witness,
     strict: bool,
 ) -> Result<(), TraceError> {
     let mut sums = [Felt::ZERO; DELTA_LIMBS];
+    let mut bytes = [Felt::ZERO; 16];
     let one = Felt::ONE;
-    for row in values.chunks_exact_mut(WIDTH) {
+    let rows = values.len() / WIDTH;
+    for i in 0..rows {
+        let row = &mut values[i * WIDTH..(i + 1) * WIDTH];
         row[DELTA..DELTA + DELTA_LIMBS].copy_from_slice(&sums);
+        row[BSUM..BSUM + 16].copy_from_slice(&bytes);
+        let sign = row[ASG];
+        if sign != Felt::ZERO {
+            let r = [FIRST, R1, R2].iter().position(|&c| row[c] == one);
+            if let Some(r) = r {
+                add_amount_bytes(&mut bytes, row, r, sign);
+            }
+            if r == Some(2) && i + 1 < rows {
+                add_amount_bytes(&mut bytes, &values[(i + 1) * WIDTH..(i + 2) * WIDTH], 3, sign);
+            }
+            continue;
+        }
         if row[IS_TOT] != one {
             continue;
         }
@@ -220,6 +247,16 @@ pub(super) fn fill_totals_sums(
         if row[MARK + 4] == one {
             sums[11] += diff(0);
         }
+        if row[MARK + 6] == one {
+            (0..3).for_each(|k| sums[DELTA_LOCKED + k] += diff(5 + k));
+        }
+        if row[MARK + 7] == one {
+            (0..5).for_each(|k| sums[DELTA_LOCKED + 3 + k] += diff(k));
+        }
+    }
+    let flows: Vec<Felt> = w.lists.flows.field_elements().collect();
+    if strict && (bytes[..] != flows[..16] || sums[DELTA_LOCKED..] != flows[16..]) {
+        return Err(TraceError::Flows);
     }
     let public = w.public.to_field_elements();
     let last = values.len() - WIDTH;

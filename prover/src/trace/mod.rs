@@ -55,6 +55,9 @@ pub enum TraceError {
     /// Deposit credits that do not match the batch's credited deposits (count, key or amount).
     #[error("update {0}: deposit credits do not match the credited deposits ({1})")]
     Deposit(usize, &'static str),
+    /// The token flows the witness claims are not what its updates sum to.
+    #[error("the token flows do not match the updates")]
+    Flows,
     /// A root in the public inputs is not 8 canonical field elements.
     #[error("public state root is not canonical")]
     BadPublicRoot,
@@ -249,6 +252,7 @@ fn fill_update(
             set_bool(row, VAL_B, b.val);
             set_bool(row, TOMB_B, b.tomb);
             row[SIGN] = ar.sign;
+            row[ASG] = ar.sign;
             set_bool(row, BUMP, ar.bump);
             set_bool(row, LINK, ar.link);
             set_bool(row, WF, r == 0 && ar.withdrawal);

@@ -98,13 +98,14 @@ pub fn rechain(w: &mut Witness) {
         root = acc;
     }
     w.public.new_state_root = root.to_bytes32();
+    w.lists.flows = ctm_prover::witness::flows_of(&w.updates);
 }
 
 /// The trace satisfies every constraint (panics otherwise).
 pub fn check(w: &Witness) -> RowMajorMatrix<KoalaBear> {
     let trace = generate_trace(w).unwrap();
     let air = BatchAir::new(w.depth).unwrap();
-    p3_air::check_constraints(&air, &trace, &w.public_values().unwrap());
+    p3_air::check_constraints(&air, &trace, &w.public_values_unconserved().unwrap());
     trace
 }
 
