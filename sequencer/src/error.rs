@@ -23,6 +23,18 @@ pub enum SequencerError {
         /// What the datadir holds.
         found: String,
     },
+    /// The datadir was written by a version with another state format.
+    #[error(
+        "datadir state format {found}, but this node writes format {expected}: the state leaves \
+         changed (format 2 added Totals::locked); start with a fresh --datadir (a dev chain) or \
+         replay the chain with this version"
+    )]
+    StateFormat {
+        /// The format this version writes ([`crate::storage::STATE_FORMAT`]).
+        expected: u32,
+        /// The datadir's (1: written before formats were recorded).
+        found: u32,
+    },
     /// An I/O error.
     #[error("io: {0}")]
     Io(#[from] std::io::Error),

@@ -33,6 +33,12 @@ const BATCHES: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("batches")
 
 const HEAD: &str = "head";
 const CHAIN: &str = "chain";
+const FORMAT: &str = "state_format";
+
+/// Version of the state leaves' encoding a datadir holds, recorded with its genesis block: 2
+/// since `Totals::locked` (format 1, unrecorded, had no such field). A datadir of another format
+/// is refused at open ([`SequencerError::StateFormat`]) instead of failing on its first block.
+pub const STATE_FORMAT: u32 = 2;
 
 fn node_key(level: u8, index: u64) -> [u8; 9] {
     let mut k = [0u8; 9];
@@ -162,7 +168,28 @@ impl Storage {
         tx.open_table(TREE_LEAVES)?;
         tx.open_table(BATCHES)?;
         tx.commit()?;
-        Ok(Self { db: Arc::new(db) })
+        let storage = Self { db: Arc::new(db) };
+        storage.check_format()?;
+        Ok(storage)
+    }
+
+    /// Refuses a datadir with blocks written in another state format.
+    fn check_format(&self) -> Result<()> {
+        let r = self.db.begin_read()?;
+        let t = r.open_table(META)?;
+        if t.get(HEAD)?.is_none() {
+            return Ok(());
+        }
+        let found = match t.get(FORMAT)? {
+            Some(v) => u32::from_be_bytes(
+                v.value().try_into().map_err(|_| SequencerError::Corrupt("state format".into()))?,
+            ),
+            None => 1,
+        };
+        if found != STATE_FORMAT {
+            return Err(SequencerError::StateFormat { expected: STATE_FORMAT, found });
+        }
+        Ok(())
     }
 
     /// The chain identity stored at genesis (preset name and chain id), if any.
@@ -216,6 +243,7 @@ impl Storage {
             meta.insert(HEAD, number.to_be_bytes().as_slice())?;
             if let Some(c) = chain {
                 meta.insert(CHAIN, c)?;
+                meta.insert(FORMAT, STATE_FORMAT.to_be_bytes().as_slice())?;
             }
             tx.open_table(BLOCKS)?.insert(number, json(w.block)?.as_slice())?;
             tx.open_table(BLOCK_HASHES)?.insert(w.block.hash.as_slice(), number)?;
