@@ -26,7 +26,7 @@ fn a_datadir_of_another_state_format_is_refused() {
         }
         tx.commit().unwrap();
     }
-    let err = Node::open(cfg).err().expect("an old datadir opens");
+    let Err(err) = Node::open(cfg) else { panic!("an old datadir opens") };
     assert!(
         matches!(err, SequencerError::StateFormat { expected: STATE_FORMAT, found: 1 }),
         "{err}"
