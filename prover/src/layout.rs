@@ -173,6 +173,26 @@ pub const MARKED_ROWS: [usize; 8] = [
     totals::LOCKED_LIMB / 8 + 1,
 ];
 
+/// Indices into [`MARKED_ROWS`] and the [`MARK`] columns.
+pub mod mark {
+    /// A job's status row.
+    pub const JOB_STATUS: usize = 0;
+    /// The first row of a job's attestation.
+    pub const JOB_ATTESTATION: usize = 1;
+    /// The second row of a job's attestation.
+    pub const JOB_ATTESTATION_NEXT: usize = 2;
+    /// The `Totals` row holding burned limbs 0..7.
+    pub const TOTALS_BURNED: usize = 3;
+    /// The `Totals` row holding burned limb 7.
+    pub const TOTALS_BURNED_NEXT: usize = 4;
+    /// The last row of a job value.
+    pub const JOB_LAST: usize = 5;
+    /// The `Totals` row holding locked limbs 0..3.
+    pub const TOTALS_LOCKED: usize = 6;
+    /// The `Totals` row holding locked limbs 3..8.
+    pub const TOTALS_LOCKED_NEXT: usize = 7;
+}
+
 /// `Totals` leaf positions (limb indices into `limbs(key) ‖ limbs(value)`, key = one limb 0).
 pub mod totals {
     /// Limbs of the `Totals` leaf (1 key limb, 60 value limbs).

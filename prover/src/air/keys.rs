@@ -77,7 +77,8 @@ pub(super) fn eval_totals<AB: AirBuilder<F = Felt>>(b: &mut AB, lo: &[AB::Var], 
     b.assert_zero((one() - l(IS_UPD)) * l(IS_TOT));
     b.assert_eq(l(TF), l(IS_TOT) * l(FIRST));
     let m = |k: usize| l(IS_TOT) * l(MARK + k);
-    let (m3, m4, m6, m7) = (|| m(3), || m(4), || m(6), || m(7));
+    let (m3, m4) = (|| m(mark::TOTALS_BURNED), || m(mark::TOTALS_BURNED_NEXT));
+    let (m6, m7) = (|| m(mark::TOTALS_LOCKED), || m(mark::TOTALS_LOCKED_NEXT));
     // Lane B is a full value (active through row 7, so on every row before it); lane A too, or
     // an empty slot (`ZA`) whose inputs on the rows read below are zero.
     b.assert_bool(l(ZA));
@@ -88,8 +89,13 @@ pub(super) fn eval_totals<AB: AirBuilder<F = Felt>>(b: &mut AB, lo: &[AB::Var], 
         b.assert_zero(l(TF) * l(act) * (l(lane + 9) - AB::Expr::from_u32(totals::LEAF_LIMBS)));
         b.assert_zero(m7() * (one() - l(act) - absent));
     }
-    let read_rows =
-        l(FIRST) + [3, 4, 6, 7].into_iter().fold(AB::Expr::ZERO, |a, k| a + l(MARK + k));
+    let read = [
+        mark::TOTALS_BURNED,
+        mark::TOTALS_BURNED_NEXT,
+        mark::TOTALS_LOCKED,
+        mark::TOTALS_LOCKED_NEXT,
+    ];
+    let read_rows = l(FIRST) + read.into_iter().fold(AB::Expr::ZERO, |a, k| a + l(MARK + k));
     for j in 0..8 {
         b.assert_zero(l(ZA) * read_rows.clone() * l(LANE_A + j));
     }
@@ -194,7 +200,7 @@ pub(super) fn eval_job<AB: AirBuilder<F = Felt>>(b: &mut AB, lo: &[AB::Var], nx:
     let one = || AB::Expr::ONE;
     let c = |v: u32| AB::Expr::from_u32(v);
     let q = |i: usize| l(RQ + i);
-    b.assert_eq(l(JM9), l(IS_JOB) * l(MARK));
+    b.assert_eq(l(JM9), l(IS_JOB) * l(MARK + mark::JOB_STATUS));
     b.assert_eq(l(JF), l(IS_JOB) * l(FIRST));
     let lanes = [(LANE_A, ACT_A, JV_A, ST_A, 0), (LANE_B, ACT_B, JV_B, ST_B, 4)];
     for (lane, act, jv, st, o) in lanes {
@@ -204,7 +210,7 @@ pub(super) fn eval_job<AB: AirBuilder<F = Felt>>(b: &mut AB, lo: &[AB::Var], nx:
         b.assert_zero(l(JM9) * l(act) * (l(lane) - q(o) * c(256) - q(o + 2)));
         b.assert_zero(l(JM9) * l(act) * (q(o + 2) - l(st)));
         b.assert_zero(l(JM9) * (l(act) - l(jv)));
-        b.assert_zero(l(IS_JOB) * l(MARK + 5) * (l(act) - l(jv)));
+        b.assert_zero(l(IS_JOB) * l(MARK + mark::JOB_LAST) * (l(act) - l(jv)));
         b.assert_zero(l(IS_JOB) * (one() - l(jv)) * (l(st) - c(NO_STATUS)));
         b.assert_zero(l(JF) * l(jv) * (l(lane + 9) - c(job::LEAF_LIMBS)));
     }
@@ -221,7 +227,7 @@ pub(super) fn eval_job<AB: AirBuilder<F = Felt>>(b: &mut AB, lo: &[AB::Var], nx:
     b.assert_zero(l(IS_JOB) * (l(ST_B) - sel(|t| t.1)));
     // Settle: every absorbed limb but the status byte is unchanged.
     let settle = || l(JT + JT_SETTLE);
-    b.assert_eq(l(NS), settle() * l(SP) * (one() - l(MARK)));
+    b.assert_eq(l(NS), settle() * l(SP) * (one() - l(MARK + mark::JOB_STATUS)));
     b.assert_zero(l(NS) * (l(LANE_A) - l(LANE_B)));
     for j in 1..8 {
         b.assert_zero(settle() * l(SP) * (l(LANE_A + j) - l(LANE_B + j)));
@@ -230,10 +236,10 @@ pub(super) fn eval_job<AB: AirBuilder<F = Felt>>(b: &mut AB, lo: &[AB::Var], nx:
     // Attest: the sum of the 16 attestation limbs (each < 2^16 in an honest leaf) is nonzero.
     let att = job::ATTESTATION_LIMB % 8;
     let tail = job::ATTESTATION_LIMBS - (8 - att) - 8;
-    let m13 = || l(IS_JOB) * l(MARK + 1);
+    let m13 = || l(IS_JOB) * l(MARK + mark::JOB_ATTESTATION);
     let first: AB::Expr = (att..8).fold(AB::Expr::ZERO, |acc, j| acc + l(LANE_B + j));
     b.assert_zero(m13() * (l(ASUM) - first));
-    b.assert_eq(l(PA), l(JT + JT_ATTEST) * l(MARK + 2));
+    b.assert_eq(l(PA), l(JT + JT_ATTEST) * l(MARK + mark::JOB_ATTESTATION_NEXT));
     let mut t = b.when_transition();
     let mid: AB::Expr = (0..8).fold(AB::Expr::ZERO, |acc, j| acc + n(LANE_B + j));
     t.assert_zero(m13() * (n(ASUM) - l(ASUM) - mid));

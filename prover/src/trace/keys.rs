@@ -135,7 +135,7 @@ pub(super) fn fill_key_row(row: &mut [Felt], r: usize, is_path: bool, k: &KeyRow
     let Some(j) = &k.job else { return };
     set_bool(row, IS_JOB, true);
     set_bool(row, JF, r == 0);
-    set_bool(row, JM9, r == MARKED_ROWS[0]);
+    set_bool(row, JM9, r == MARKED_ROWS[mark::JOB_STATUS]);
     set_bool(row, JV_A, j.jv[0]);
     set_bool(row, JV_B, j.jv[1]);
     for (col, k) in [(ST_A, 0), (ST_B, 1)] {
@@ -143,18 +143,22 @@ pub(super) fn fill_key_row(row: &mut [Felt], r: usize, is_path: bool, k: &KeyRow
     }
     if let Some(sel) = j.fill_sel {
         row[JT + sel] = Felt::ONE;
-        set_bool(row, NS, sel == JT_SETTLE && !is_path && r != MARKED_ROWS[0]);
-        set_bool(row, PA, sel == JT_ATTEST && r == MARKED_ROWS[2]);
+        set_bool(row, NS, sel == JT_SETTLE && !is_path && r != MARKED_ROWS[mark::JOB_STATUS]);
+        set_bool(row, PA, sel == JT_ATTEST && r == MARKED_ROWS[mark::JOB_ATTESTATION_NEXT]);
     }
     let limbs = |from: usize, to: usize| -> Felt {
         b.limbs.get(from..to).map_or(Felt::ZERO, |x| x.iter().copied().sum())
     };
     let a0 = job::ATTESTATION_LIMB;
-    let row13 = limbs(a0, 8 * MARKED_ROWS[1] + 8);
-    if r == MARKED_ROWS[1] {
+    let row13 = limbs(a0, 8 * MARKED_ROWS[mark::JOB_ATTESTATION] + 8);
+    if r == MARKED_ROWS[mark::JOB_ATTESTATION] {
         row[ASUM] = row13;
-    } else if r == MARKED_ROWS[2] {
-        row[ASUM] = row13 + limbs(8 * MARKED_ROWS[2], 8 * MARKED_ROWS[2] + 8);
+    } else if r == MARKED_ROWS[mark::JOB_ATTESTATION_NEXT] {
+        row[ASUM] = row13
+            + limbs(
+                8 * MARKED_ROWS[mark::JOB_ATTESTATION_NEXT],
+                8 * MARKED_ROWS[mark::JOB_ATTESTATION_NEXT] + 8,
+            );
         row[AINV] = inverse_or_zero(j.att_sum);
     }
 }
@@ -210,7 +214,7 @@ fn add_amount_bytes(sums: &mut [Felt; 16], row: &[Felt], r: usize, sign: Felt) {
 /// The running sums (as the AIR adds them, row by row): the `Totals` limb differences with the
 /// last row's carries against the public `queueCount` and `feesBurned`, and the account byte
 /// sums of the token flows (rule 21), which must equal the witness's [`crate::public::Flows`].
-pub(super) fn fill_totals_sums(
+pub(super) fn fill_running_sums(
     values: &mut [Felt],
     w: &Witness,
     strict: bool,
@@ -241,16 +245,16 @@ pub(super) fn fill_totals_sums(
         if row[FIRST] == one {
             (0..4).for_each(|k| sums[k] += diff(1 + k));
         }
-        if row[MARK + 3] == one {
+        if row[MARK + mark::TOTALS_BURNED] == one {
             (0..7).for_each(|k| sums[4 + k] += diff(1 + k));
         }
-        if row[MARK + 4] == one {
+        if row[MARK + mark::TOTALS_BURNED_NEXT] == one {
             sums[11] += diff(0);
         }
-        if row[MARK + 6] == one {
+        if row[MARK + mark::TOTALS_LOCKED] == one {
             (0..3).for_each(|k| sums[DELTA_LOCKED + k] += diff(5 + k));
         }
-        if row[MARK + 7] == one {
+        if row[MARK + mark::TOTALS_LOCKED_NEXT] == one {
             (0..5).for_each(|k| sums[DELTA_LOCKED + 3 + k] += diff(k));
         }
     }

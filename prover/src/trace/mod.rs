@@ -19,7 +19,7 @@ use crate::layout::*;
 mod keys;
 use crate::poseidon2::{self, OUT};
 use crate::witness::{LeafUpdate, Witness};
-use keys::{fill_key_row, fill_totals_slot, fill_totals_sums, key_queue, key_row, marker_inverse};
+use keys::{fill_key_row, fill_running_sums, fill_totals_slot, key_queue, key_row, marker_inverse};
 
 /// Why a witness cannot be laid out.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -449,6 +449,6 @@ fn build(w: &Witness, strict: bool) -> Result<RowMajorMatrix<Felt>, TraceError> 
     set_list_positions(&mut pad, matched);
     padding.par_chunks_exact_mut(WIDTH).for_each(|row| row.copy_from_slice(&pad));
     drop(_roots);
-    debug_span!("totals sums").in_scope(|| fill_totals_sums(&mut values, w, strict))?;
+    debug_span!("running sums").in_scope(|| fill_running_sums(&mut values, w, strict))?;
     Ok(RowMajorMatrix::new(values, WIDTH))
 }
