@@ -142,8 +142,7 @@ impl PublicInputs {
     /// is what ties the amounts and recipients the AIR checks to L1.
     /// The token flows must conserve tokens ([`Flows::check_conserved`]).
     pub fn public_values(&self, lists: &BatchLists) -> Result<Vec<Felt>, ProverError> {
-        let pv = self.public_values_unconserved(lists)?;
-        let credits = self.credited_deposits(&lists.queue, &lists.rejected)?;
+        let (pv, credits) = self.values_and_credits(lists)?;
         lists.flows.check_conserved(self, &credits, &lists.withdrawals)?;
         Ok(pv)
     }
@@ -152,6 +151,14 @@ impl PublicInputs {
     /// alone refuses.
     #[doc(hidden)]
     pub fn public_values_unconserved(&self, lists: &BatchLists) -> Result<Vec<Felt>, ProverError> {
+        Ok(self.values_and_credits(lists)?.0)
+    }
+
+    /// The public values and the credited deposits they were derived from.
+    fn values_and_credits(
+        &self,
+        lists: &BatchLists,
+    ) -> Result<(Vec<Felt>, Vec<Credit>), ProverError> {
         let withdrawals = &lists.withdrawals;
         if withdrawals.len() > WMAX {
             return Err(ProverError::Invalid(format!(
@@ -181,7 +188,7 @@ impl PublicInputs {
             }
         }
         pv.extend(lists.flows.field_elements());
-        Ok(pv)
+        Ok((pv, credits))
     }
 
     /// The deposits the batch must credit, in queue order: the consumed entries of kind

@@ -149,16 +149,13 @@ pub(super) fn fill_key_row(row: &mut [Felt], r: usize, is_path: bool, k: &KeyRow
     let limbs = |from: usize, to: usize| -> Felt {
         b.limbs.get(from..to).map_or(Felt::ZERO, |x| x.iter().copied().sum())
     };
-    let a0 = job::ATTESTATION_LIMB;
-    let row13 = limbs(a0, 8 * MARKED_ROWS[mark::JOB_ATTESTATION] + 8);
-    if r == MARKED_ROWS[mark::JOB_ATTESTATION] {
+    let (first, second) =
+        (MARKED_ROWS[mark::JOB_ATTESTATION], MARKED_ROWS[mark::JOB_ATTESTATION_NEXT]);
+    let row13 = limbs(job::ATTESTATION_LIMB, 8 * first + 8);
+    if r == first {
         row[ASUM] = row13;
-    } else if r == MARKED_ROWS[mark::JOB_ATTESTATION_NEXT] {
-        row[ASUM] = row13
-            + limbs(
-                8 * MARKED_ROWS[mark::JOB_ATTESTATION_NEXT],
-                8 * MARKED_ROWS[mark::JOB_ATTESTATION_NEXT] + 8,
-            );
+    } else if r == second {
+        row[ASUM] = row13 + limbs(8 * second, 8 * second + 8);
         row[AINV] = inverse_or_zero(j.att_sum);
     }
 }
