@@ -341,18 +341,12 @@ impl Flows {
         Ok(())
     }
 
-    /// Flows whose balance change is `balances` and whose `locked` change is `locked` (as
-    /// [`crate::witness::flows_of`] would sum them for one credit or debit of each).
-    pub fn of_net(balances: i128, locked: i128) -> Self {
-        let mut f = Self::default();
-        for (k, b) in balances.unsigned_abs().to_be_bytes().into_iter().enumerate() {
-            f.account_bytes[k] = balances.signum() as i64 * i64::from(b);
+    /// Adds one account update, a credit or a debit of `amount`, as the trace sums it.
+    pub fn add_account(&mut self, credit: bool, amount: u128) {
+        let sign = if credit { 1 } else { -1 };
+        for (k, byte) in amount.to_be_bytes().into_iter().enumerate() {
+            self.account_bytes[k] += sign * i64::from(byte);
         }
-        for j in 0..8 {
-            let limb = i64::from((locked.unsigned_abs() >> (16 * (7 - j))) as u16);
-            f.locked_limbs[j] = locked.signum() as i64 * limb;
-        }
-        f
     }
 }
 
@@ -554,11 +548,7 @@ mod tests {
         // What leaves L2 comes out of the balances (two debits: one in each limb's sum).
         let paid = |w: &[Withdrawal]| {
             let mut f = Flows::default();
-            for x in w {
-                for (k, b) in x.amount.to_be_bytes().into_iter().enumerate() {
-                    f.account_bytes[k] -= i64::from(b);
-                }
-            }
+            w.iter().for_each(|x| f.add_account(false, x.amount));
             f
         };
         let lists = |w: &[Withdrawal]| BatchLists {
@@ -618,7 +608,8 @@ mod tests {
             rejected_deposits_hash: rejected_deposits_hash(&rejected),
             ..blank()
         };
-        let flows = Flows::of_net(0x0102_0304, 0);
+        let mut flows = Flows::default();
+        flows.add_account(true, 0x0102_0304);
         let lists = BatchLists { queue: queue.clone(), rejected, flows, ..Default::default() };
         let credits = pi.credited_deposits(&lists.queue, &lists.rejected).unwrap();
         assert_eq!(
@@ -628,9 +619,9 @@ mod tests {
                 Credit { to: Address::repeat_byte(0x55), amount: u128::MAX },
             ]
         );
-        // The two credits, as the trace sums their bytes.
+        // The second credit, as the trace sums its bytes.
         let mut lists = lists;
-        lists.flows.account_bytes.iter_mut().for_each(|b| *b += 0xff);
+        lists.flows.add_account(true, u128::MAX);
         assert_eq!(
             lists.flows.account_delta(),
             I256::unchecked_from(0x0102_0304) + I256::from_raw(U256::from(u128::MAX))

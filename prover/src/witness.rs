@@ -393,10 +393,7 @@ pub fn flows_of(updates: &[LeafUpdate]) -> public::Flows {
     let totals = StateKey::Totals.to_bytes();
     for u in updates {
         if let Some(d) = &u.account {
-            let sign = if d.credit { 1 } else { -1 };
-            for (k, byte) in d.amount.to_be_bytes().into_iter().enumerate() {
-                f.account_bytes[k] += sign * i64::from(byte);
-            }
+            f.add_account(d.credit, d.amount);
         } else if u.new.as_ref().or(u.old.as_ref()).is_some_and(|l| l.key == totals) {
             let (old, new) = (locked_of(&u.old), locked_of(&u.new));
             for j in 0..8 {
