@@ -115,6 +115,32 @@ impl Workload {
         self
     }
 
+    /// Makes every transfer a signed L2 transaction's ops: a `Fee` of its sender (nonce bump,
+    /// a base fee burned, a tip to the block's producer `beneficiary`) before the transfer, as
+    /// the sequencer records an EIP-1559 transfer.
+    pub fn with_fees(mut self, beneficiary: Address) -> Self {
+        let mut nonces: std::collections::HashMap<Address, u64> = std::collections::HashMap::new();
+        for block in &mut self.blocks {
+            let mut ops = Vec::with_capacity(2 * block.ops.len());
+            for op in block.ops.drain(..) {
+                if let Op::Transfer { from, .. } = op {
+                    let nonce = nonces.entry(from).or_default();
+                    ops.push(Op::Fee {
+                        payer: from,
+                        nonce: *nonce,
+                        burned: 21_000 * 7,
+                        tip: 21_000,
+                        beneficiary,
+                    });
+                    *nonce += 1;
+                }
+                ops.push(op);
+            }
+            block.ops = ops;
+        }
+        self
+    }
+
     /// Appends `n` withdrawals to the last block: account `k` withdraws `1000 + k` to the L1
     /// address `0x…k+1` (repeated byte).
     pub fn with_withdrawals(mut self, n: usize) -> Self {
@@ -157,11 +183,16 @@ pub struct BenchRow {
     pub dft: &'static str,
 }
 
-/// Builds, proves and verifies a batch of `transfers` transfers (among `transfers` accounts).
-pub fn measure(transfers: usize, fri: &crate::FriConfig) -> crate::Result<BenchRow> {
+/// Builds, proves and verifies a batch of `transfers` transfers (among `transfers` accounts),
+/// each with its sender's `Fee` op before it if `fees` ([`Workload::with_fees`], the producer
+/// being account 0).
+pub fn measure(transfers: usize, fees: bool, fri: &crate::FriConfig) -> crate::Result<BenchRow> {
     use std::time::Instant;
-    let wl = self::transfers(transfers, transfers.max(2), 4)
+    let mut wl = self::transfers(transfers, transfers.max(2), 4)
         .map_err(|e| crate::ProverError::Stark(format!("workload: {e}")))?;
+    if fees {
+        wl = wl.with_fees(account(0));
+    }
     let t = Instant::now();
     let (w, _) = crate::build_witness(&wl.tree, &wl.rules, &wl.blocks, &wl.ctx)?;
     let witness_s = t.elapsed().as_secs_f64();

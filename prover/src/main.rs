@@ -115,6 +115,10 @@ enum Cmd {
         /// Print JSON lines instead of a table.
         #[arg(long)]
         json: bool,
+        /// Make each transfer a full L2 transaction: its sender's `Fee` op (nonce, burn, tip to
+        /// the block producer) before it, as the sequencer records a signed transfer.
+        #[arg(long)]
+        fees: bool,
         #[command(flatten)]
         fri: Fri,
     },
@@ -192,7 +196,7 @@ fn main() -> eyre::Result<()> {
             std::fs::write(&out, serde_json::to_vec(&w)?)?;
             println!("{} updates → {}", w.updates.len(), out.display());
         }
-        Cmd::Bench { sizes, json, fri } => {
+        Cmd::Bench { sizes, json, fees, fri } => {
             let fri = fri.config();
             if !json {
                 println!(
@@ -209,7 +213,7 @@ fn main() -> eyre::Result<()> {
                 println!("|---|---|---|---|---|---|---|---|");
             }
             for n in sizes {
-                let r = bench::measure(n, &fri)?;
+                let r = bench::measure(n, fees, &fri)?;
                 if json {
                     println!("{}", serde_json::to_string(&r)?);
                 } else {

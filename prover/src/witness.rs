@@ -2,9 +2,12 @@
 //! and records every state-leaf change as a single-leaf Merkle update
 //! `(slot, old leaf, new leaf, siblings)` whose intermediate roots chain `prev_root → new_root`.
 //!
-//! - Each op is run with [`Executor::try_op`]; its effect on each key is one update (so a `Fee`
-//!   payer's nonce bump and debit are one update). A `Transfer`'s debit is followed by its credit
+//! - Each op is run with [`Executor::try_op`]; its effect on each key is one change (so a `Fee`
+//!   payer's nonce bump and debit are one change). A `Transfer`'s debit is followed by its credit
 //!   and marked as linked; every account change carries its [`AccountDelta`].
+//! - Within a block, a key's consecutive changes that no rule ties to one op are folded into one
+//!   update (`coalesce`): the block producer's tips and the `Totals` counters become one update
+//!   per block instead of one per transaction.
 //! - Each block is committed with [`write_block`], exactly as the sequencer does; a key's updates
 //!   use the slot the committed tree gives it, and after each block the witness root must equal
 //!   the committed root (a bug otherwise, reported as [`WitnessError::RootMismatch`]).
@@ -333,6 +336,7 @@ pub fn build_witness(
             }
         }
         op_base += block.ops.len();
+        let changes = coalesce(changes);
         let writes = exec.into_writes();
         write_block(&mut real, writes)?;
         emit_block(bi, &real, &mut shadow, changes, &mut updates)?;
@@ -437,6 +441,55 @@ fn check_queue(
         }
     }
     Ok(())
+}
+
+/// Whether a change may be folded with other changes of its key: an account or `Totals` change
+/// that no AIR rule ties to one op (not a transfer's linked debit or the credit that follows it,
+/// not a flagged withdrawal debit or deposit credit). Job changes never are: rule 13 constrains
+/// each status transition.
+fn plain(c: &Change, after_link: bool) -> bool {
+    !(after_link || c.link || c.withdrawal || c.deposit)
+        && matches!(c.key, StateKey::Account(_) | StateKey::Totals)
+}
+
+/// Folds each key's runs of plain changes within a block into one change (the run's first old
+/// value to its last new value, at the position of its first change), and drops changes that
+/// end where they began. Updates of different keys commute in the Merkle chain, so only the order
+/// of each key's own changes and the adjacency of linked pairs matter, and both are kept: a
+/// change that is not plain ends its key's run. An account run also ends before a second nonce
+/// bump (rule 8 allows one per update). A signed transfer's `Fee` tips the producer and bumps
+/// `Totals`: with this, a block's producer and `Totals` are one update each instead of one per
+/// transaction.
+fn coalesce(changes: Vec<Change>) -> Vec<Change> {
+    let mut out: Vec<Change> = Vec::with_capacity(changes.len());
+    let mut open: HashMap<StateKey, usize> = HashMap::new();
+    let mut after_link = false;
+    for c in changes {
+        let is_plain = plain(&c, after_link);
+        after_link = c.link;
+        if !is_plain {
+            open.remove(&c.key);
+            out.push(c);
+            continue;
+        }
+        if let Some(&i) = open.get(&c.key) {
+            let run = &mut out[i];
+            let one_bump = match c.key {
+                StateKey::Account(_) => {
+                    account_of(&c.new).nonce.abs_diff(account_of(&run.old).nonce) <= 1
+                }
+                _ => true,
+            };
+            if one_bump {
+                run.new = c.new;
+                continue;
+            }
+        }
+        open.insert(c.key, out.len());
+        out.push(c);
+    }
+    out.retain(|c| c.old != c.new);
+    out
 }
 
 fn leaf_at(tree: &StateTree<MemoryStore>, slot: u64) -> Option<Leaf> {

@@ -188,3 +188,43 @@ fn fee_folds_nonce_and_debit_into_one_update_and_transfers_link() {
     check(&w);
     let _ = B256::ZERO;
 }
+
+/// Signed transfers (each a `Fee` then a `Transfer`) cost three updates each: the producer's
+/// tips and the `Totals` counters fold into one update per block, and an account's folded update
+/// never carries two nonce bumps.
+#[test]
+fn a_blocks_tips_and_totals_fold_into_one_update_each() {
+    use ctm_core::codec::Codec;
+    use ctm_core::state::StateKey;
+    let pre = world(16);
+    let producer = actor(4);
+    let fee = |payer, nonce| Op::Fee { payer, nonce, burned: 7, tip: 3, beneficiary: producer };
+    let mut ops = Vec::new();
+    for i in 0..3 {
+        ops.push(fee(actor(i), 0));
+        ops.push(Op::Transfer { from: actor(i), to: actor(i + 1), amount: 100 });
+    }
+    // The producer pays two fees of its own: the first folds into its tips, the second not.
+    ops.extend([fee(producer, 0), fee(producer, 1)]);
+    let blocks = [Block { timestamp: T0, ops }];
+    let (w, post) = build_witness(&pre, &rules(), &blocks, &BatchContext::default()).unwrap();
+    let updates_of = |key: StateKey| {
+        let k = key.to_bytes();
+        w.updates
+            .iter()
+            .filter(|u| u.new.as_ref().or(u.old.as_ref()).is_some_and(|l| l.key == k))
+            .collect::<Vec<_>>()
+    };
+    let tips = updates_of(StateKey::Account(producer));
+    assert_eq!(tips.len(), 2);
+    assert!(tips.iter().all(|u| u.account.is_some_and(|d| d.bump)));
+    // 3 tips + 3 of its own + 3 of its own, less 2 × 10 of fees paid.
+    assert_eq!(tips[0].account.map(|d| (d.credit, d.amount)), Some((true, 9 + 3 - 10)));
+    assert_eq!(tips[1].account.map(|d| (d.credit, d.amount)), Some((false, 10 - 3)));
+    assert_eq!(updates_of(StateKey::Totals).len(), 1);
+    assert_eq!(w.updates.len(), 3 * 3 + 2 + 1);
+    assert_eq!(w.public.fees_burned, 5 * 7);
+    assert_eq!(w.public.new_state_root, post.root().to_bytes32());
+    let trace = check(&w);
+    assert!(stark_accepts(w.depth, trace, &w.public_values().unwrap()));
+}
