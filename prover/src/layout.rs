@@ -48,12 +48,10 @@ pub const TOMB_B: usize = C + 15;
 pub const SIGN: usize = C + 16;
 /// The nonce increases by one.
 pub const BUMP: usize = C + 17;
-/// This debit's amount is credited by the next update (a transfer).
-pub const LINK: usize = C + 18;
 /// `ACCT · FIRST`, committed to keep the arithmetic constraints at degree 3.
-pub const AF: usize = C + 19;
+pub const AF: usize = C + 18;
 /// Lane A digest register (8).
-pub const D_A: usize = C + 20;
+pub const D_A: usize = C + 19;
 /// Lane B digest register (8).
 pub const D_B: usize = D_A + 8;
 /// Running state root (8).

@@ -17,7 +17,7 @@ use crate::trace::generate_trace;
 use crate::witness::Witness;
 
 /// Proof format version of [`BatchProof`].
-pub const PROOF_VERSION: u32 = 4;
+pub const PROOF_VERSION: u32 = 5;
 
 /// A batch proof with what a verifier needs to know about it.
 #[derive(Serialize, Deserialize)]

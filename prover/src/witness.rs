@@ -3,11 +3,11 @@
 //! `(slot, old leaf, new leaf, siblings)` whose intermediate roots chain `prev_root → new_root`.
 //!
 //! - Each op is run with [`Executor::try_op`]; its effect on each key is one change (so a `Fee`
-//!   payer's nonce bump and debit are one change). A `Transfer`'s debit is followed by its credit
-//!   and marked as linked; every account change carries its [`AccountDelta`].
+//!   payer's nonce bump and debit are one change); every account change carries its
+//!   [`AccountDelta`].
 //! - Within a block, a key's consecutive changes that no rule ties to one op are folded into one
-//!   update (`coalesce`): the block producer's tips and the `Totals` counters become one update
-//!   per block instead of one per transaction.
+//!   update (`coalesce`): a signed transfer's fee and debit become one update of its sender, and
+//!   the block producer's tips and the `Totals` counters one update per block.
 //! - Each block is committed with [`write_block`], exactly as the sequencer does; a key's updates
 //!   use the slot the committed tree gives it, and after each block the witness root must equal
 //!   the committed root (a bug otherwise, reported as [`WitnessError::RootMismatch`]).
@@ -81,8 +81,6 @@ pub struct AccountDelta {
     pub amount: u128,
     /// Nonce increases by one.
     pub bump: bool,
-    /// A transfer debit whose amount the next update credits.
-    pub link: bool,
     /// A `Withdraw` debit: L1 pays its amount out as the next entry of the withdrawal list.
     #[serde(default)]
     pub withdrawal: bool,
@@ -220,7 +218,6 @@ struct Change {
     key: StateKey,
     old: Option<Vec<u8>>,
     new: Option<Vec<u8>>,
-    link: bool,
     withdrawal: bool,
     deposit: bool,
 }
@@ -305,17 +302,10 @@ pub fn build_witness(
                         key,
                         old,
                         new,
-                        link: false,
                         withdrawal: false,
                         deposit: false,
                     });
                 }
-            }
-            if let (Op::Transfer { .. }, [debit, credit]) = (op, &mut changes[first_change..]) {
-                let (a, b) = (account_of(&debit.old), account_of(&debit.new));
-                let (c, d) = (account_of(&credit.old), account_of(&credit.new));
-                debit.link = b.balance < a.balance
-                    && d.balance.checked_sub(c.balance) == a.balance.checked_sub(b.balance);
             }
             // The `from` debit of a withdrawal (its first change; the other is `Totals`).
             if let Op::Withdraw { from, amount, .. } = op
@@ -444,30 +434,24 @@ fn check_queue(
 }
 
 /// Whether a change may be folded with other changes of its key: an account or `Totals` change
-/// that no AIR rule ties to one op (not a transfer's linked debit or the credit that follows it,
-/// not a flagged withdrawal debit or deposit credit). Job changes never are: rule 13 constrains
-/// each status transition.
-fn plain(c: &Change, after_link: bool) -> bool {
-    !(after_link || c.link || c.withdrawal || c.deposit)
-        && matches!(c.key, StateKey::Account(_) | StateKey::Totals)
+/// that no AIR rule ties to one op (not a flagged withdrawal debit or deposit credit, whose
+/// amounts the lists fix). Job changes never are: rule 13 constrains each status transition.
+fn plain(c: &Change) -> bool {
+    !(c.withdrawal || c.deposit) && matches!(c.key, StateKey::Account(_) | StateKey::Totals)
 }
 
 /// Folds each key's runs of plain changes within a block into one change (the run's first old
 /// value to its last new value, at the position of its first change), and drops changes that
 /// end where they began. Updates of different keys commute in the Merkle chain, so only the order
-/// of each key's own changes and the adjacency of linked pairs matter, and both are kept: a
-/// change that is not plain ends its key's run. An account run also ends before a second nonce
-/// bump (rule 8 allows one per update). A signed transfer's `Fee` tips the producer and bumps
-/// `Totals`: with this, a block's producer and `Totals` are one update each instead of one per
-/// transaction.
+/// of each key's own changes matters, and it is kept: a change that is not plain ends its key's
+/// run. An account run also ends before a second nonce bump (rule 8 allows one per update). So
+/// a signed transfer (`Fee` + `Transfer`) is one update of its sender and a share of one update
+/// of its recipient, and the block's producer and `Totals` are one update each.
 fn coalesce(changes: Vec<Change>) -> Vec<Change> {
     let mut out: Vec<Change> = Vec::with_capacity(changes.len());
     let mut open: HashMap<StateKey, usize> = HashMap::new();
-    let mut after_link = false;
     for c in changes {
-        let is_plain = plain(&c, after_link);
-        after_link = c.link;
-        if !is_plain {
+        if !plain(&c) {
             open.remove(&c.key);
             out.push(c);
             continue;
@@ -547,7 +531,6 @@ fn emit_block(
                     credit: b.balance >= a.balance,
                     amount: b.balance.abs_diff(a.balance),
                     bump: b.nonce != a.nonce,
-                    link: c.link,
                     withdrawal: c.withdrawal,
                     deposit: c.deposit,
                 })

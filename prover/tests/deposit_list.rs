@@ -55,15 +55,14 @@ fn honest(ops: &[(u8, u8, u128)]) -> (Witness, usize) {
     (build_witness(&world(16), &rules(), &blocks, &ctx).unwrap().0, deposits)
 }
 
-/// The flagged updates as (recipient, amount, credit, follows a transfer debit).
-fn flagged(w: &Witness) -> Vec<(Address, u128, bool, bool)> {
+/// The flagged updates as (recipient, amount, credit).
+fn flagged(w: &Witness) -> Vec<(Address, u128, bool)> {
     let mut out = Vec::new();
-    for (i, u) in w.updates.iter().enumerate() {
+    for u in &w.updates {
         let Some(d) = u.account.filter(|d| d.deposit) else { continue };
         let key = u.new.as_ref().or(u.old.as_ref()).map(|l| l.key.clone()).unwrap_or_default();
         let Ok(StateKey::Account(to)) = StateKey::from_bytes(&key) else { continue };
-        let linked = i > 0 && w.updates[i - 1].account.is_some_and(|p| p.link);
-        out.push((to, d.amount, d.credit, linked));
+        out.push((to, d.amount, d.credit));
     }
     out
 }
@@ -122,7 +121,7 @@ proptest! {
         w.lists.queue = queue;
         w.lists.rejected = vec![];
         let accept = credits.len() <= deposit_ops
-            && flags.iter().all(|f| f.2 && !f.3)
+            && flags.iter().all(|f| f.2)
             && flags.iter().map(|f| (f.0, f.1)).eq(credits.iter().copied());
         let trace = generate_trace_unchecked(&w).unwrap();
         prop_assert_eq!(!violates(&w, trace, w.public_values_unconserved().unwrap()), accept);

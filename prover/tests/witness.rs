@@ -168,8 +168,10 @@ fn deleting_and_recreating_accounts_uses_tombstones_and_empty_slots() {
     check(&w);
 }
 
+/// A signed transfer (`Fee` + `Transfer`) is one update of its sender (nonce bump, fee and
+/// amount), one of the producer and one of `Totals`, and one credit of its recipient.
 #[test]
-fn fee_folds_nonce_and_debit_into_one_update_and_transfers_link() {
+fn fee_and_transfer_fold_into_one_update_of_the_sender() {
     let pre = world(16);
     let ops = vec![
         Op::Fee { payer: actor(0), nonce: 0, burned: 7, tip: 3, beneficiary: actor(4) },
@@ -178,24 +180,21 @@ fn fee_folds_nonce_and_debit_into_one_update_and_transfers_link() {
     let (w, _) =
         build_witness(&pre, &rules(), &[Block { timestamp: T0, ops }], &BatchContext::default())
             .unwrap();
-    // payer, beneficiary, totals; debit, credit.
-    assert_eq!(w.updates.len(), 5);
+    // sender, producer, totals, recipient.
+    assert_eq!(w.updates.len(), 4);
     let payer = w.updates[0].account.unwrap();
-    assert!(payer.bump && !payer.credit && payer.amount == 10);
+    assert!(payer.bump && !payer.credit && payer.amount == 110);
     assert!(w.updates[2].account.is_none(), "totals is a generic update");
-    assert!(w.updates[3].account.unwrap().link);
+    let recipient = w.updates[3].account.unwrap();
+    assert!(recipient.credit && !recipient.bump && recipient.amount == 100);
     assert_eq!(w.public.fees_burned, 7);
     check(&w);
-    let _ = B256::ZERO;
 }
 
-/// Signed transfers (each a `Fee` then a `Transfer`) cost three updates each: the producer's
-/// tips and the `Totals` counters fold into one update per block, and an account's folded update
-/// never carries two nonce bumps.
+/// Within a block each account's changes fold into one update with at most one nonce bump, and
+/// the producer's tips and the `Totals` counters into one each.
 #[test]
-fn a_blocks_tips_and_totals_fold_into_one_update_each() {
-    use ctm_core::codec::Codec;
-    use ctm_core::state::StateKey;
+fn a_blocks_changes_of_each_key_fold_into_one_update() {
     let pre = world(16);
     let producer = actor(4);
     let fee = |payer, nonce| Op::Fee { payer, nonce, burned: 7, tip: 3, beneficiary: producer };
@@ -208,21 +207,18 @@ fn a_blocks_tips_and_totals_fold_into_one_update_each() {
     ops.extend([fee(producer, 0), fee(producer, 1)]);
     let blocks = [Block { timestamp: T0, ops }];
     let (w, post) = build_witness(&pre, &rules(), &blocks, &BatchContext::default()).unwrap();
-    let updates_of = |key: StateKey| {
-        let k = key.to_bytes();
-        w.updates
-            .iter()
-            .filter(|u| u.new.as_ref().or(u.old.as_ref()).is_some_and(|l| l.key == k))
-            .collect::<Vec<_>>()
-    };
-    let tips = updates_of(StateKey::Account(producer));
-    assert_eq!(tips.len(), 2);
-    assert!(tips.iter().all(|u| u.account.is_some_and(|d| d.bump)));
-    // 3 tips + 3 of its own + 3 of its own, less 2 × 10 of fees paid.
-    assert_eq!(tips[0].account.map(|d| (d.credit, d.amount)), Some((true, 9 + 3 - 10)));
-    assert_eq!(tips[1].account.map(|d| (d.credit, d.amount)), Some((false, 10 - 3)));
-    assert_eq!(updates_of(StateKey::Totals).len(), 1);
-    assert_eq!(w.updates.len(), 3 * 3 + 2 + 1);
+    let deltas: Vec<_> =
+        w.updates.iter().map(|u| u.account.map(|d| (d.credit, d.amount, d.bump))).collect();
+    let expected = vec![
+        Some((false, 110, true)),       // actor 0: fee and transfer
+        Some((true, 9 + 3 - 10, true)), // producer: three tips, its own fee and tip
+        None,                           // Totals
+        Some((false, 10, true)),        // actor 1: credited 100, then fee and 100 sent
+        Some((false, 10, true)),        // actor 2: the same
+        Some((true, 100, false)),       // actor 3: credited
+        Some((false, 10 - 3, true)),    // producer: its second fee (a second bump)
+    ];
+    assert_eq!(deltas, expected);
     assert_eq!(w.public.fees_burned, 5 * 7);
     assert_eq!(w.public.new_state_root, post.root().to_bytes32());
     let trace = check(&w);

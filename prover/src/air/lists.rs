@@ -16,7 +16,7 @@ use ctm_core::hash::Felt;
 use p3_air::AirBuilder;
 use p3_field::PrimeCharacteristicRing;
 
-use crate::layout::{AF, AMT, DF, DSEL, KEY, KEY_LIMBS, LAST, LINK, SIGN, WF, WSEL};
+use crate::layout::{AF, AMT, DF, DSEL, KEY, KEY_LIMBS, SIGN, WF, WSEL};
 use crate::public::{
     DEP_WIDTH, DMAX, PV_DEP_COUNT, PV_DEP_ENTRIES, PV_WD_AMOUNTS, PV_WD_COUNT, WMAX,
 };
@@ -62,18 +62,14 @@ const DEPOSITS: List = List {
 /// Constrains [`WF`], [`WSEL`], [`DF`] and [`DSEL`] against the public lists.
 pub(super) fn eval_lists<AB: AirBuilder<F = Felt>>(b: &mut AB, lo: &[AB::Var], nx: &[AB::Var]) {
     let l = |i: usize| -> AB::Expr { lo[i].into() };
-    let n = |i: usize| -> AB::Expr { nx[i].into() };
     let one = || AB::Expr::ONE;
     for flag in [WF, DF] {
         b.assert_bool(l(flag));
         b.assert_zero(l(flag) * (one() - l(AF)));
     }
-    // A withdrawal is an account debit that no transfer credits.
+    // A withdrawal is an account debit, a deposit an account credit.
     b.assert_zero(l(WF) * (l(SIGN) + one()));
-    b.assert_zero(l(WF) * l(LINK));
-    // A deposit is an account credit that does not follow a transfer's debit.
     b.assert_zero(l(DF) * (l(SIGN) - one()));
-    b.when_transition().assert_zero(l(LAST) * l(LINK) * n(DF));
     eval_list(b, lo, nx, &WITHDRAWALS);
     eval_list(b, lo, nx, &DEPOSITS);
 }

@@ -73,7 +73,7 @@ impl<AB: AirBuilder<F = Felt>> Air<AB> for BatchAir {
         // Flags.
         for c in [IS_UPD, FIRST, SP, PATH, LAST, R1, R2, BIT, ACT_A, ACT_B, ACCT]
             .into_iter()
-            .chain([VAL_A, TOMB_A, VAL_B, TOMB_B, BUMP, LINK])
+            .chain([VAL_A, TOMB_A, VAL_B, TOMB_B, BUMP])
             .chain(CARRY..CARRY + 7)
             .chain(NCARRY..NCARRY + 3)
             .chain(BITS..BITS + 32)
@@ -96,10 +96,8 @@ impl<AB: AirBuilder<F = Felt>> Air<AB> for BatchAir {
             b.assert_zero(l(tomb) * (one() - l(ACCT)));
             b.assert_zero(l(val) * l(tomb));
         }
-        b.assert_zero(l(LINK) * (one() - l(ACCT)));
         b.assert_zero(l(BUMP) * (one() - l(ACCT)));
         b.assert_eq(l(AF), l(ACCT) * l(FIRST));
-        b.assert_zero(l(LINK) * (l(SIGN) + one()));
 
         let pv = b.public_values().to_vec();
         {
@@ -131,7 +129,7 @@ impl<AB: AirBuilder<F = Felt>> Air<AB> for BatchAir {
             t.assert_eq(n(R2), l(R1));
             t.assert_zero(l(SP) * n(PATH) * n(LEVEL));
             t.assert_zero(l(PATH) * (one() - l(LAST)) * (n(LEVEL) - l(LEVEL) - one()));
-            let carried = [ACCT, VAL_A, TOMB_A, VAL_B, TOMB_B, SIGN, BUMP, LINK]
+            let carried = [ACCT, VAL_A, TOMB_A, VAL_B, TOMB_B, SIGN, BUMP]
                 .into_iter()
                 .chain([IS_JOB, JV_A, JV_B, ST_A, ST_B, IS_TOT, ZA]);
             for c in carried.into_iter().chain(KEY..KEY + KEY_LIMBS).chain(AMT..AMT + 8) {
@@ -142,12 +140,6 @@ impl<AB: AirBuilder<F = Felt>> Air<AB> for BatchAir {
                 t.assert_zero(same.clone() * (n(r) - l(r)));
                 t.assert_zero(l(LAST) * (n(r) - l(LANE_B + OUT + i)));
                 t.assert_zero((one() - l(IS_UPD)) * (n(r) - l(r)));
-            }
-            // Transfer link: the next update credits exactly this debit's amount.
-            t.assert_zero(l(LAST) * l(LINK) * (n(SIGN) - one()));
-            t.assert_zero(l(LAST) * l(LINK) * (one() - n(ACCT)));
-            for i in 0..8 {
-                t.assert_zero(l(LINK) * (n(AMT + i) - l(AMT + i)));
             }
             // Range-check queue shifts by two per row inside an update.
             for i in 0..RQ_LEN - 2 {

@@ -33,9 +33,6 @@ pub enum TraceError {
     /// An account update whose leaves or delta are inconsistent.
     #[error("update {0}: inconsistent account update ({1})")]
     Account(usize, &'static str),
-    /// A transfer link not followed by a matching credit.
-    #[error("update {0}: linked debit not followed by its credit")]
-    Link(usize),
     /// The intermediate roots do not chain.
     #[error("update {0}: old root does not match the previous root")]
     RootChain(usize),
@@ -95,7 +92,6 @@ struct AcctRow {
     ncarries: Vec<u32>,
     sign: Felt,
     bump: bool,
-    link: bool,
     withdrawal: bool,
     deposit: bool,
 }
@@ -156,7 +152,6 @@ fn account_row(
         ncarries: ncarries[1..4].to_vec(),
         sign: if delta.credit { Felt::ONE } else { Felt::NEG_ONE },
         bump: delta.bump,
-        link: delta.link,
         withdrawal: delta.withdrawal,
         deposit: delta.deposit,
     }))
@@ -254,7 +249,6 @@ fn fill_update(
             row[SIGN] = ar.sign;
             row[ASG] = ar.sign;
             set_bool(row, BUMP, ar.bump);
-            set_bool(row, LINK, ar.link);
             set_bool(row, WF, r == 0 && ar.withdrawal);
             set_bool(row, DF, r == 0 && ar.deposit);
             row[KEY..KEY + KEY_LIMBS].copy_from_slice(&ar.key);
@@ -308,7 +302,7 @@ fn check_list_entries(
     let Some(d) = u.account else { return Ok(()) };
     if wd {
         let e = withdrawals.get(wm).ok_or(TraceError::Withdrawal(i, "more debits than entries"))?;
-        if d.amount != e.amount || d.credit || d.link {
+        if d.amount != e.amount || d.credit {
             return Err(TraceError::Withdrawal(i, "not a debit of the entry's amount"));
         }
     }
@@ -343,12 +337,12 @@ pub fn trace_height(w: &Witness) -> usize {
 }
 
 /// Builds the trace of a witness, refusing account updates whose delta does not match their
-/// leaves and broken transfer links or root chains.
+/// leaves, list flags that do not match the lists, and broken root chains.
 pub fn generate_trace(w: &Witness) -> Result<RowMajorMatrix<Felt>, TraceError> {
     build(w, true)
 }
 
-/// Like [`generate_trace`] but lays out inconsistent account deltas and links as they are: for
+/// Like [`generate_trace`] but lays out inconsistent account deltas and flags as they are: for
 /// tests that show the AIR itself rejects them.
 #[doc(hidden)]
 pub fn generate_trace_unchecked(w: &Witness) -> Result<RowMajorMatrix<Felt>, TraceError> {
@@ -378,7 +372,7 @@ fn build(w: &Witness, strict: bool) -> Result<RowMajorMatrix<Felt>, TraceError> 
             .into_par_iter()
             .try_for_each(|(i, u, rows)| fill_update(i, u, (depth, totals_slot), rows, strict))
     })?;
-    let _roots = debug_span!("padding, roots and links").entered();
+    let _roots = debug_span!("padding, roots and lists").entered();
     // The running root before each update: a sequential read of each update's last row.
     let mut roots = Vec::with_capacity(w.updates.len());
     let mut root = prev.0;
@@ -395,12 +389,6 @@ fn build(w: &Witness, strict: bool) -> Result<RowMajorMatrix<Felt>, TraceError> 
         let last = (start + n - 1) * WIDTH;
         if strict && values[last + LANE_A + OUT..last + LANE_A + OUT + 8] != root {
             return Err(TraceError::RootChain(i));
-        }
-        if let Some(d) = u.account.filter(|d| d.link && strict) {
-            let next = w.updates.get(i + 1).and_then(|n| n.account);
-            if next.is_none_or(|n| !n.credit || n.amount != d.amount || n.deposit) {
-                return Err(TraceError::Link(i));
-            }
         }
         let flags = match u.account {
             Some(d) => (d.withdrawal, d.deposit),
