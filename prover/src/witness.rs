@@ -5,12 +5,13 @@
 //! - Each op is run with [`Executor::try_op`]; its effect on each key is one change (so a `Fee`
 //!   payer's nonce bump and debit are one change); every account change carries its
 //!   [`AccountDelta`].
-//! - Within a block, a key's consecutive changes that no rule ties to one op are folded into one
-//!   update (`coalesce`): a signed transfer's fee and debit become one update of its sender, and
-//!   the block producer's tips and the `Totals` counters one update per block.
+//! - Within the batch ([`Fold::Batch`]; block by block, [`Fold::Block`], if the batch reuses a
+//!   slot), a key's consecutive changes that no rule ties to one op are folded into one update
+//!   (`coalesce`): a signed transfer's fee and debit become one update of its sender, and the
+//!   producer's tips and the `Totals` counters one update.
 //! - Each block is committed with [`write_block`], exactly as the sequencer does; a key's updates
-//!   use the slot the committed tree gives it, and after each block the witness root must equal
-//!   the committed root (a bug otherwise, reported as [`WitnessError::RootMismatch`]).
+//!   use the slot the committed tree gives it at the end of the folded span, and after the span
+//!   the witness root must equal the committed root ([`WitnessError::RootMismatch`]).
 //! - The batch context (L1 queue entries, batch data, rejected deposits, slashes) yields the
 //!   keccak public inputs; deposits must match the queue and, if given, the expected L1 public
 //!   inputs must match.
@@ -161,7 +162,8 @@ pub enum WitnessError {
         /// New nonce.
         new: u64,
     },
-    /// Two keys use the same slot within one block (a freed slot reused): not supported yet.
+    /// Two keys use the same slot within one folded span (a freed slot reused): not supported
+    /// within one block.
     #[error("block {block}: slot {slot} is used by two keys")]
     SlotReuse {
         /// Block index.
@@ -230,12 +232,43 @@ fn totals_of(tree: &StateTree<MemoryStore>) -> Result<Totals, TreeError> {
     Ok(tree.get_value::<Totals>(&StateKey::Totals)?.unwrap_or_default())
 }
 
+/// Over which span the witness folds each key's changes into one update (`coalesce`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fold {
+    /// The whole batch: one update per key for the batch, up to the nonce and list limits.
+    Batch,
+    /// Each block on its own, with the witness root checked against the committed root after
+    /// every block.
+    Block,
+}
+
 /// Replays `blocks` on a copy of `tree` and returns the witness and the post-batch tree.
+/// Changes are folded over the whole batch ([`Fold::Batch`]); if the batch reuses a slot for
+/// another key (a key removed and another placed in its slot by a later block) that cannot be
+/// laid out, block by block ([`Fold::Block`]).
 pub fn build_witness(
     tree: &StateTree<MemoryStore>,
     rules: &Rules,
     blocks: &[Block],
     ctx: &BatchContext,
+) -> Result<(Witness, StateTree<MemoryStore>), WitnessError> {
+    match build_witness_folded(tree, rules, blocks, ctx, Fold::Batch) {
+        Err(
+            WitnessError::SlotReuse { .. }
+            | WitnessError::NoSlot { .. }
+            | WitnessError::RootMismatch { .. },
+        ) => build_witness_folded(tree, rules, blocks, ctx, Fold::Block),
+        done => done,
+    }
+}
+
+/// [`build_witness`] with the folding span chosen by the caller.
+pub fn build_witness_folded(
+    tree: &StateTree<MemoryStore>,
+    rules: &Rules,
+    blocks: &[Block],
+    ctx: &BatchContext,
+    fold: Fold,
 ) -> Result<(Witness, StateTree<MemoryStore>), WitnessError> {
     let depth = tree.depth();
     let mut real = StateTree::new(tree.store().clone(), depth)?;
@@ -245,6 +278,7 @@ pub fn build_witness(
     let mut updates = Vec::new();
     let mut withdrawals = Vec::new();
     let mut deposits = Vec::new();
+    let mut pending: Vec<Change> = Vec::new();
     let mut op_base = 0;
     for (bi, block) in blocks.iter().enumerate() {
         let mut exec = Executor::new(&real, rules.clone(), block.timestamp);
@@ -326,16 +360,24 @@ pub fn build_witness(
             }
         }
         op_base += block.ops.len();
-        let changes = coalesce(changes);
+        pending.append(&mut changes);
         let writes = exec.into_writes();
         write_block(&mut real, writes)?;
-        emit_block(bi, &real, &mut shadow, changes, &mut updates)?;
-        if shadow.root() != real.root() {
-            return Err(WitnessError::RootMismatch {
-                block: bi,
-                expected: real.root(),
-                got: shadow.root(),
-            });
+        if fold == Fold::Block || bi + 1 == blocks.len() {
+            emit_block(
+                bi,
+                &real,
+                &mut shadow,
+                coalesce(std::mem::take(&mut pending)),
+                &mut updates,
+            )?;
+            if shadow.root() != real.root() {
+                return Err(WitnessError::RootMismatch {
+                    block: bi,
+                    expected: real.root(),
+                    got: shadow.root(),
+                });
+            }
         }
     }
     if withdrawals.len() > public::WMAX {
@@ -440,13 +482,13 @@ fn plain(c: &Change) -> bool {
     !(c.withdrawal || c.deposit) && matches!(c.key, StateKey::Account(_) | StateKey::Totals)
 }
 
-/// Folds each key's runs of plain changes within a block into one change (the run's first old
+/// Folds each key's runs of plain changes within a span of blocks into one change (the run's first old
 /// value to its last new value, at the position of its first change), and drops changes that
 /// end where they began. Updates of different keys commute in the Merkle chain, so only the order
 /// of each key's own changes matters, and it is kept: a change that is not plain ends its key's
 /// run. An account run also ends before a second nonce bump (rule 8 allows one per update). So
 /// a signed transfer (`Fee` + `Transfer`) is one update of its sender and a share of one update
-/// of its recipient, and the block's producer and `Totals` are one update each.
+/// of its recipient, and the producer and `Totals` are one update each.
 fn coalesce(changes: Vec<Change>) -> Vec<Change> {
     let mut out: Vec<Change> = Vec::with_capacity(changes.len());
     let mut open: HashMap<StateKey, usize> = HashMap::new();
@@ -480,7 +522,8 @@ fn leaf_at(tree: &StateTree<MemoryStore>, slot: u64) -> Option<Leaf> {
     tree.store().leaf(slot).unwrap_or_else(|never| match never {})
 }
 
-/// Places a block's changes in their committed slots and records them as updates.
+/// Places the changes of a span of blocks (ending with `block`; `post` is the tree after it) in
+/// their committed slots and records them as updates.
 fn emit_block(
     block: usize,
     post: &StateTree<MemoryStore>,

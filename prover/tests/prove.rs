@@ -22,21 +22,15 @@ fn transfer_batches_of_several_sizes() {
         let wl = bench::transfers(n, 16, 2).unwrap();
         let (w, post) = build_witness(&wl.tree, &wl.rules, &wl.blocks, &wl.ctx).unwrap();
         assert_eq!(w.public.new_state_root, post.root().to_bytes32());
-        // One update per account whose balance a block changes (its transfers folded).
-        let changed: usize = wl
-            .blocks
-            .iter()
-            .map(|b| {
-                let mut net = std::collections::HashMap::new();
-                for op in &b.ops {
-                    if let Op::Transfer { from, to, amount } = op {
-                        *net.entry(*from).or_insert(0i128) -= *amount as i128;
-                        *net.entry(*to).or_insert(0i128) += *amount as i128;
-                    }
-                }
-                net.values().filter(|v| **v != 0).count()
-            })
-            .sum();
+        // One update per account whose balance the batch changes (its transfers folded).
+        let mut net = std::collections::HashMap::new();
+        for op in wl.blocks.iter().flat_map(|b| &b.ops) {
+            if let Op::Transfer { from, to, amount } = op {
+                *net.entry(*from).or_insert(0i128) -= *amount as i128;
+                *net.entry(*to).or_insert(0i128) += *amount as i128;
+            }
+        }
+        let changed = net.values().filter(|v| **v != 0).count();
         assert_eq!(w.updates.len(), changed);
         assert!(changed < 2 * n || n == 1);
         round_trip(&w, &FriConfig::default());

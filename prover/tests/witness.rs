@@ -8,7 +8,9 @@ use alloy_primitives::B256;
 use common::*;
 use ctm_core::state::Role;
 use ctm_core::{Executor, MemoryStore, Op, StateTree, write_block};
-use ctm_prover::witness::{BatchContext, Block, build_witness};
+use ctm_prover::witness::{
+    BatchContext, Block, Fold, WitnessError, build_witness, build_witness_folded,
+};
 use p3_field::PrimeCharacteristicRing;
 use p3_koala_bear::KoalaBear;
 use proptest::prelude::*;
@@ -76,6 +78,11 @@ proptest! {
         prop_assert_eq!(w.public.new_state_root, root.to_bytes32());
         prop_assert_eq!(w.public.prev_state_root, pre.root().to_bytes32());
         check(&w);
+        // Folded block by block: the same public inputs, at least as many updates.
+        let (per_block, _) = build_witness_folded(&pre, &rules(), &blocks, &ctx, Fold::Block).unwrap();
+        prop_assert_eq!(&per_block.public, &w.public);
+        prop_assert!(per_block.updates.len() >= w.updates.len());
+        check(&per_block);
     }
 }
 
@@ -221,6 +228,51 @@ fn a_blocks_changes_of_each_key_fold_into_one_update() {
     assert_eq!(deltas, expected);
     assert_eq!(w.public.fees_burned, 5 * 7);
     assert_eq!(w.public.new_state_root, post.root().to_bytes32());
+    let trace = check(&w);
+    assert!(stark_accepts(w.depth, trace, &w.public_values().unwrap()));
+}
+
+/// Folding spans the batch: an account's changes in several blocks are one update. A slot that
+/// one block frees and a later block gives to another key cannot be laid out over the batch, and
+/// the witness falls back to folding block by block.
+#[test]
+fn a_batch_folds_across_blocks_and_falls_back_on_slot_reuse() {
+    use ctm_core::codec::Codec;
+    use ctm_core::state::StateKey;
+    use ctm_core::tree::slot_of;
+    let pre = world(16);
+    let send =
+        |t, from, to, amount| Block { timestamp: t, ops: vec![Op::Transfer { from, to, amount }] };
+    let blocks = [send(T0, actor(0), actor(1), 5), send(T0 + 1, actor(0), actor(1), 7)];
+    let ctx = BatchContext::default();
+    let (w, _) = build_witness(&pre, &rules(), &blocks, &ctx).unwrap();
+    let deltas: Vec<_> =
+        w.updates.iter().map(|u| u.account.map(|d| (d.credit, d.amount))).collect();
+    assert_eq!(deltas, vec![Some((false, 12)), Some((true, 12))]);
+    check(&w);
+    let (per_block, _) = build_witness_folded(&pre, &rules(), &blocks, &ctx, Fold::Block).unwrap();
+    assert_eq!(per_block.updates.len(), 4);
+    assert_eq!(per_block.public, w.public);
+    check(&per_block);
+
+    // Actor 0 sends everything away in block 1 (its slot is emptied); in block 2 an address with
+    // the same home slot is credited and takes that slot.
+    let home = |a: alloy_primitives::Address| slot_of(&StateKey::Account(a).to_bytes(), 16);
+    let twin = (1u64..)
+        .map(|i| {
+            let mut b = [0xeeu8; 20];
+            b[12..].copy_from_slice(&i.to_be_bytes());
+            alloy_primitives::Address::from(b)
+        })
+        .find(|a| home(*a) == home(actor(0)))
+        .unwrap();
+    let blocks = [send(T0, actor(0), actor(1), 1_000_000), send(T0 + 1, actor(1), twin, 5)];
+    let batch = build_witness_folded(&pre, &rules(), &blocks, &ctx, Fold::Batch);
+    assert!(matches!(batch, Err(WitnessError::SlotReuse { .. })), "{batch:?}");
+    let (w, post) = build_witness(&pre, &rules(), &blocks, &ctx).unwrap();
+    assert_eq!(w.public.new_state_root, post.root().to_bytes32());
+    let slots: Vec<u64> = w.updates.iter().map(|u| u.slot).collect();
+    assert_eq!(slots.iter().filter(|s| **s == home(twin)).count(), 2, "both keys at one slot");
     let trace = check(&w);
     assert!(stark_accepts(w.depth, trace, &w.public_values().unwrap()));
 }

@@ -113,7 +113,10 @@ pub fn deploy(url: &str, sequencer: Address, genesis: B256, tag: &str) -> PathBu
     let rel = format!("deployments/test-{tag}-{}.json", std::process::id());
     let out = Command::new(repo().join("tools/forge"))
         .current_dir(repo().join("l1-contracts"))
-        .args(["script", "script/Deploy.s.sol", "--rpc-url", url, "--broadcast"])
+        // `--slow`: one transaction at a time, each after the previous receipt. Sent in batches,
+        // a transaction can be left in anvil's pool unmined and forge waits for its receipt
+        // forever (seen here under load with the 2-core CI machine's parallel tests).
+        .args(["script", "script/Deploy.s.sol", "--rpc-url", url, "--broadcast", "--slow"])
         .env("PRESET", "computronium")
         .env("SEQUENCER", sequencer.to_string())
         .env("GENESIS_STATE_ROOT", genesis.to_string())
