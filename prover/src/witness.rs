@@ -93,7 +93,7 @@ pub struct AccountDelta {
 /// One single-leaf update of the state tree.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LeafUpdate {
-    /// Index of the op (in the whole batch) that caused it.
+    /// Index (in the whole batch) of the first op whose change of this key the update folds.
     pub op: usize,
     /// The slot.
     pub slot: u64,
