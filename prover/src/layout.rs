@@ -46,7 +46,7 @@ pub const VAL_B: usize = C + 14;
 pub const TOMB_B: usize = C + 15;
 /// +1: credit, −1: debit.
 pub const SIGN: usize = C + 16;
-/// The nonce increases by one.
+/// The nonce's increase (16-bit: the queue entry [`rq::NONCE_STEP`]).
 pub const BUMP: usize = C + 17;
 /// `ACCT · FIRST`, committed to keep the arithmetic constraints at degree 3.
 pub const AF: usize = C + 18;
@@ -65,12 +65,12 @@ pub const AMT: usize = KEY + KEY_LIMBS;
 /// Range-check queue: shifts by two entries per row, the first two are range-checked.
 pub const RQ: usize = AMT + 8;
 /// Entries of the range-check queue.
-pub const RQ_LEN: usize = 34;
+pub const RQ_LEN: usize = 36;
 /// Bits of `RQ[0]` and `RQ[1]` (16 each, little-endian).
 pub const BITS: usize = RQ + RQ_LEN;
 /// Balance carries `c1..c7` (c0 = c8 = 0).
 pub const CARRY: usize = BITS + 32;
-/// Nonce carries `k1..k3` (k0 = 0, k4 = BUMP).
+/// Nonce carries `k1..k3` (k0 = 0; the step `BUMP` enters at the last limb).
 pub const NCARRY: usize = CARRY + 7;
 /// Non-account updates: inverse of `tag − 1`, so the key is not an account key.
 pub const TINV: usize = NCARRY + 3;
@@ -261,6 +261,8 @@ pub mod rq {
     pub const OLD_NONCE: usize = 26;
     /// New nonce limbs.
     pub const NEW_NONCE: usize = 30;
+    /// The nonce's increase (then one zero entry).
+    pub const NONCE_STEP: usize = 34;
 }
 
 /// Rows of an account update before its path rows.

@@ -80,8 +80,8 @@ pub struct AccountDelta {
     pub credit: bool,
     /// Balance change.
     pub amount: u128,
-    /// Nonce increases by one.
-    pub bump: bool,
+    /// Nonce increase (one per transaction folded into the update).
+    pub nonce_step: u16,
     /// A `Withdraw` debit: L1 pays its amount out as the next entry of the withdrawal list.
     #[serde(default)]
     pub withdrawal: bool,
@@ -152,7 +152,7 @@ pub enum WitnessError {
     /// The state tree failed.
     #[error("state tree: {0}")]
     Tree(#[from] TreeError),
-    /// A nonce moved by more than one in one op (not expressible in the AIR).
+    /// A nonce fell, or rose by more than 2^16 − 1 in one update (not expressible in the AIR).
     #[error("op {op}: nonce moved from {old} to {new}")]
     NonceJump {
         /// Op index.
@@ -486,9 +486,9 @@ fn plain(c: &Change) -> bool {
 /// value to its last new value, at the position of its first change), and drops changes that
 /// end where they began. Updates of different keys commute in the Merkle chain, so only the order
 /// of each key's own changes matters, and it is kept: a change that is not plain ends its key's
-/// run. An account run also ends before a second nonce bump (rule 8 allows one per update). So
-/// a signed transfer (`Fee` + `Transfer`) is one update of its sender and a share of one update
-/// of its recipient, and the producer and `Totals` are one update each.
+/// run. An account run also ends before its nonce step would pass 2^16 − 1 (rule 8's range).
+/// So each account a batch changes is one update, however many transactions it sent or
+/// received, and so are the producer and `Totals`.
 fn coalesce(changes: Vec<Change>) -> Vec<Change> {
     let mut out: Vec<Change> = Vec::with_capacity(changes.len());
     let mut open: HashMap<StateKey, usize> = HashMap::new();
@@ -500,13 +500,14 @@ fn coalesce(changes: Vec<Change>) -> Vec<Change> {
         }
         if let Some(&i) = open.get(&c.key) {
             let run = &mut out[i];
-            let one_bump = match c.key {
+            let step_fits = match c.key {
                 StateKey::Account(_) => {
-                    account_of(&c.new).nonce.abs_diff(account_of(&run.old).nonce) <= 1
+                    account_of(&c.new).nonce.abs_diff(account_of(&run.old).nonce)
+                        <= u64::from(u16::MAX)
                 }
                 _ => true,
             };
-            if one_bump {
+            if step_fits {
                 run.new = c.new;
                 continue;
             }
@@ -567,13 +568,15 @@ fn emit_block(
         let account = match c.key {
             StateKey::Account(_) => {
                 let (a, b) = (account_of(&c.old), account_of(&c.new));
-                if b.nonce != a.nonce && b.nonce != a.nonce.wrapping_add(1) {
-                    return Err(WitnessError::NonceJump { op: c.op, old: a.nonce, new: b.nonce });
-                }
+                let nonce_step =
+                    b.nonce
+                        .checked_sub(a.nonce)
+                        .and_then(|s| u16::try_from(s).ok())
+                        .ok_or(WitnessError::NonceJump { op: c.op, old: a.nonce, new: b.nonce })?;
                 Some(AccountDelta {
                     credit: b.balance >= a.balance,
                     amount: b.balance.abs_diff(a.balance),
-                    bump: b.nonce != a.nonce,
+                    nonce_step,
                     withdrawal: c.withdrawal,
                     deposit: c.deposit,
                 })

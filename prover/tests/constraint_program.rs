@@ -56,7 +56,7 @@ fn program_equals_plonky3_folder_on_random_inputs() {
 #[test]
 fn program_equals_plonky3_folder_at_every_depth_tried() {
     let mut rng = SmallRng::seed_from_u64(2);
-    for depth in [14u8, 20, 32, 62] {
+    for depth in [ctm_prover::layout::MIN_DEPTH as u8, 20, 32, 62] {
         let air = BatchAir::new(depth).expect("depth");
         let program = compile_depth(depth).expect("compile");
         assert_eq!(program.depth, depth);

@@ -175,7 +175,7 @@ fn deleting_and_recreating_accounts_uses_tombstones_and_empty_slots() {
     check(&w);
 }
 
-/// A signed transfer (`Fee` + `Transfer`) is one update of its sender (nonce bump, fee and
+/// A signed transfer (`Fee` + `Transfer`) is one update of its sender (nonce step, fee and
 /// amount), one of the producer and one of `Totals`, and one credit of its recipient.
 #[test]
 fn fee_and_transfer_fold_into_one_update_of_the_sender() {
@@ -190,15 +190,15 @@ fn fee_and_transfer_fold_into_one_update_of_the_sender() {
     // sender, producer, totals, recipient.
     assert_eq!(w.updates.len(), 4);
     let payer = w.updates[0].account.unwrap();
-    assert!(payer.bump && !payer.credit && payer.amount == 110);
+    assert!(payer.nonce_step == 1 && !payer.credit && payer.amount == 110);
     assert!(w.updates[2].account.is_none(), "totals is a generic update");
     let recipient = w.updates[3].account.unwrap();
-    assert!(recipient.credit && !recipient.bump && recipient.amount == 100);
+    assert!(recipient.credit && recipient.nonce_step == 0 && recipient.amount == 100);
     assert_eq!(w.public.fees_burned, 7);
     check(&w);
 }
 
-/// Within a block each account's changes fold into one update with at most one nonce bump, and
+/// Each account's changes fold into one update whose nonce step counts its transactions, and
 /// the producer's tips and the `Totals` counters into one each.
 #[test]
 fn a_blocks_changes_of_each_key_fold_into_one_update() {
@@ -210,20 +210,19 @@ fn a_blocks_changes_of_each_key_fold_into_one_update() {
         ops.push(fee(actor(i), 0));
         ops.push(Op::Transfer { from: actor(i), to: actor(i + 1), amount: 100 });
     }
-    // The producer pays two fees of its own: the first folds into its tips, the second not.
+    // The producer pays two fees of its own, folded into its tips: a nonce step of 2.
     ops.extend([fee(producer, 0), fee(producer, 1)]);
     let blocks = [Block { timestamp: T0, ops }];
     let (w, post) = build_witness(&pre, &rules(), &blocks, &BatchContext::default()).unwrap();
     let deltas: Vec<_> =
-        w.updates.iter().map(|u| u.account.map(|d| (d.credit, d.amount, d.bump))).collect();
+        w.updates.iter().map(|u| u.account.map(|d| (d.credit, d.amount, d.nonce_step))).collect();
     let expected = vec![
-        Some((false, 110, true)),       // actor 0: fee and transfer
-        Some((true, 9 + 3 - 10, true)), // producer: three tips, its own fee and tip
-        None,                           // Totals
-        Some((false, 10, true)),        // actor 1: credited 100, then fee and 100 sent
-        Some((false, 10, true)),        // actor 2: the same
-        Some((true, 100, false)),       // actor 3: credited
-        Some((false, 10 - 3, true)),    // producer: its second fee (a second bump)
+        Some((false, 110, 1)),              // actor 0: fee and transfer
+        Some((false, 2 * (10 - 3) - 9, 2)), // producer: three tips in, two fees of its own
+        None,                               // Totals
+        Some((false, 10, 1)),               // actor 1: credited 100, then fee and 100 sent
+        Some((false, 10, 1)),               // actor 2: the same
+        Some((true, 100, 0)),               // actor 3: credited
     ];
     assert_eq!(deltas, expected);
     assert_eq!(w.public.fees_burned, 5 * 7);

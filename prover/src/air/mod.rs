@@ -73,7 +73,7 @@ impl<AB: AirBuilder<F = Felt>> Air<AB> for BatchAir {
         // Flags.
         for c in [IS_UPD, FIRST, SP, PATH, LAST, R1, R2, BIT, ACT_A, ACT_B, ACCT]
             .into_iter()
-            .chain([VAL_A, TOMB_A, VAL_B, TOMB_B, BUMP])
+            .chain([VAL_A, TOMB_A, VAL_B, TOMB_B])
             .chain(CARRY..CARRY + 7)
             .chain(NCARRY..NCARRY + 3)
             .chain(BITS..BITS + 32)
@@ -270,7 +270,8 @@ impl BatchAir {
             b.assert_zero(af() * eq);
             b.assert_zero(af() * (l(AMT + j) - q(rq::AMT + j)));
         }
-        // Nonce: new = old + bump, 4 limbs.
+        // Nonce: new = old + step, 4 limbs, the step a 16-bit queue entry.
+        b.assert_zero(af() * (l(BUMP) - q(rq::NONCE_STEP)));
         let ncarry = |j: usize| match j {
             0 => AB::Expr::ZERO,
             4 => l(BUMP),

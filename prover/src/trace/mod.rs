@@ -91,7 +91,7 @@ struct AcctRow {
     carries: Vec<u32>,
     ncarries: Vec<u32>,
     sign: Felt,
-    bump: bool,
+    nonce_step: u16,
     withdrawal: bool,
     deposit: bool,
 }
@@ -120,7 +120,7 @@ fn account_row(
     } else {
         old.balance.checked_sub(delta.amount)
     };
-    let nonce_ok = Some(new.nonce) == old.nonce.checked_add(u64::from(delta.bump));
+    let nonce_ok = Some(new.nonce) == old.nonce.checked_add(u64::from(delta.nonce_step));
     if strict && (expect != Some(new.balance) || !nonce_ok) {
         return Err(bad("balance or nonce change does not match the delta"));
     }
@@ -135,7 +135,7 @@ fn account_row(
     }
     let (on, nn) = (limbs_be(u128::from(old.nonce), 4), limbs_be(u128::from(new.nonce), 4));
     let mut ncarries = [0u32; 5];
-    ncarries[4] = u32::from(delta.bump);
+    ncarries[4] = u32::from(delta.nonce_step);
     for j in (0..4).rev() {
         ncarries[j] = (on[j] + ncarries[j + 1]) >> 16;
     }
@@ -145,13 +145,14 @@ fn account_row(
     let mut rq = am.clone();
     rq.extend([tag * 256, tag]);
     rq.extend(ob.iter().chain(&nb).chain(&on).chain(&nn));
+    rq.extend([u32::from(delta.nonce_step), 0]);
     Ok(Some(AcctRow {
         key: kl,
         rq,
         carries: carries[1..8].to_vec(),
         ncarries: ncarries[1..4].to_vec(),
         sign: if delta.credit { Felt::ONE } else { Felt::NEG_ONE },
-        bump: delta.bump,
+        nonce_step: delta.nonce_step,
         withdrawal: delta.withdrawal,
         deposit: delta.deposit,
     }))
@@ -248,7 +249,7 @@ fn fill_update(
             set_bool(row, TOMB_B, b.tomb);
             row[SIGN] = ar.sign;
             row[ASG] = ar.sign;
-            set_bool(row, BUMP, ar.bump);
+            row[BUMP] = Felt::from_u32(u32::from(ar.nonce_step));
             set_bool(row, WF, r == 0 && ar.withdrawal);
             set_bool(row, DF, r == 0 && ar.deposit);
             row[KEY..KEY + KEY_LIMBS].copy_from_slice(&ar.key);
