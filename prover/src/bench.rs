@@ -183,12 +183,18 @@ pub struct BenchRow {
     pub dft: &'static str,
 }
 
-/// Builds, proves and verifies a batch of `transfers` transfers (among `transfers` accounts),
-/// each with its sender's `Fee` op before it if `fees` ([`Workload::with_fees`], the producer
-/// being account 0).
-pub fn measure(transfers: usize, fees: bool, fri: &crate::FriConfig) -> crate::Result<BenchRow> {
+/// Builds, proves and verifies a batch of `transfers` transfers among `accounts` accounts (as
+/// many as transfers if `None`), each with its sender's `Fee` op before it if `fees`
+/// ([`Workload::with_fees`], the producer being account 0).
+pub fn measure(
+    transfers: usize,
+    accounts: Option<usize>,
+    fees: bool,
+    fri: &crate::FriConfig,
+) -> crate::Result<BenchRow> {
     use std::time::Instant;
-    let mut wl = self::transfers(transfers, transfers.max(2), 4)
+    let accounts = accounts.unwrap_or(transfers).max(2);
+    let mut wl = self::transfers(transfers, accounts, 4)
         .map_err(|e| crate::ProverError::Stark(format!("workload: {e}")))?;
     if fees {
         wl = wl.with_fees(account(0));

@@ -119,6 +119,10 @@ enum Cmd {
         /// the block producer) before it, as the sequencer records a signed transfer.
         #[arg(long)]
         fees: bool,
+        /// Accounts the transfers run among (default: as many as transfers, so each account
+        /// sends once); fewer make busier accounts.
+        #[arg(long)]
+        accounts: Option<usize>,
         #[command(flatten)]
         fri: Fri,
     },
@@ -196,7 +200,7 @@ fn main() -> eyre::Result<()> {
             std::fs::write(&out, serde_json::to_vec(&w)?)?;
             println!("{} updates → {}", w.updates.len(), out.display());
         }
-        Cmd::Bench { sizes, json, fees, fri } => {
+        Cmd::Bench { sizes, json, fees, accounts, fri } => {
             let fri = fri.config();
             if !json {
                 println!(
@@ -213,7 +217,7 @@ fn main() -> eyre::Result<()> {
                 println!("|---|---|---|---|---|---|---|---|");
             }
             for n in sizes {
-                let r = bench::measure(n, fees, &fri)?;
+                let r = bench::measure(n, accounts, fees, &fri)?;
                 if json {
                     println!("{}", serde_json::to_string(&r)?);
                 } else {

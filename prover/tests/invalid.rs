@@ -97,6 +97,55 @@ fn transfer_credits_more_than_it_debits() {
     assert!(!stark_accepts(w.depth, trace, &pv), "a proof of the faulty trace verifies");
 }
 
+/// Rule 8's nonce step is range-checked: a nonce that falls by one, with the step −1 (p − 1,
+/// which satisfies the limb equation in the field), violates the range check of the queue.
+#[test]
+fn nonce_cannot_fall() {
+    use ctm_prover::layout::{BUMP, FIRST, RQ, WIDTH, rq};
+    use ctm_prover::witness::{Fold, build_witness_folded};
+    use p3_field::PrimeCharacteristicRing;
+    use p3_koala_bear::KoalaBear;
+    let fee = Op::Fee { payer: actor(0), nonce: 0, burned: 1, tip: 1, beneficiary: actor(4) };
+    let blocks = [
+        Block { timestamp: T0, ops: vec![fee] },
+        Block {
+            timestamp: T0 + 1,
+            ops: vec![Op::Transfer { from: actor(0), to: actor(1), amount: 5 }],
+        },
+    ];
+    let ctx = BatchContext::default();
+    let (honest, _) =
+        build_witness_folded(&world(16), &rules(), &blocks, &ctx, Fold::Block).unwrap();
+    // Block 2's debit of actor 0, at nonce 1; the cheat writes nonce 0.
+    let i = honest.updates.iter().rposition(|u| u.account.is_some_and(|d| !d.credit)).unwrap();
+    let mut w = honest.clone();
+    let new = Account::from_bytes(&w.updates[i].new.as_ref().unwrap().value).unwrap();
+    assert_eq!(new.nonce, 1);
+    set_account(&mut w, i, new.balance, 0, false, 5);
+    rechain(&mut w);
+    let mut trace = generate_trace_unchecked(&w).unwrap();
+    let start = (0..trace.values.len() / WIDTH)
+        .filter(|&r| trace.values[r * WIDTH + FIRST] == KoalaBear::ONE)
+        .nth(i)
+        .unwrap();
+    // The step p − 1 on every row of the update (then the queue entry NONCE_STEP still says
+    // 0), and also as that entry while it moves to the head, two entries per row (then its
+    // bits cannot sum to it).
+    let minus_one = KoalaBear::NEG_ONE;
+    for r in 0..3 + usize::from(w.depth) {
+        trace.values[(start + r) * WIDTH + BUMP] = minus_one;
+    }
+    let mut queued = trace.clone();
+    for r in 0..=rq::NONCE_STEP / 2 {
+        queued.values[(start + r) * WIDTH + RQ + rq::NONCE_STEP - 2 * r] = minus_one;
+    }
+    let pv = w.public_values().unwrap();
+    for t in [trace, queued] {
+        assert!(violates(&w, t.clone(), pv.clone()), "the AIR accepts a falling nonce");
+        assert!(!stark_accepts(w.depth, t, &pv), "a proof of a falling nonce verifies");
+    }
+}
+
 #[test]
 fn wrong_nonce() {
     let fee = |nonce| Op::Fee { payer: actor(0), nonce, burned: 1, tip: 1, beneficiary: actor(4) };
