@@ -482,13 +482,13 @@ fn plain(c: &Change) -> bool {
     !(c.withdrawal || c.deposit) && matches!(c.key, StateKey::Account(_) | StateKey::Totals)
 }
 
-/// Folds each key's runs of plain changes within a span of blocks into one change (the run's first old
-/// value to its last new value, at the position of its first change), and drops changes that
-/// end where they began. Updates of different keys commute in the Merkle chain, so only the order
-/// of each key's own changes matters, and it is kept: a change that is not plain ends its key's
-/// run. An account run also ends before its nonce step would pass 2^16 − 1 (rule 8's range).
-/// So each account a batch changes is one update, however many transactions it sent or
-/// received, and so are the producer and `Totals`.
+/// Folds each key's runs of plain changes within a span of blocks into one change (the run's
+/// first old value to its last new value, at the position of its first change), and drops
+/// changes that end where they began. Updates of different keys commute in the Merkle chain, so
+/// only the order of each key's own changes matters, and it is kept: a change that is not plain
+/// ends its key's run. An account run also ends before its nonce step would pass 2^16 − 1
+/// (rule 8's range). So each account a batch changes is one update, however many transactions
+/// it sent or received, and so are the producer and `Totals`.
 fn coalesce(changes: Vec<Change>) -> Vec<Change> {
     let mut out: Vec<Change> = Vec::with_capacity(changes.len());
     let mut open: HashMap<StateKey, usize> = HashMap::new();
