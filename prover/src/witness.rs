@@ -364,7 +364,7 @@ pub fn build_witness_folded(
         let writes = exec.into_writes();
         write_block(&mut real, writes)?;
         if fold == Fold::Block || bi + 1 == blocks.len() {
-            emit_block(
+            emit_span(
                 bi,
                 &real,
                 &mut shadow,
@@ -475,6 +475,13 @@ fn check_queue(
     Ok(())
 }
 
+/// The nonce step an account update from `old` to `new` carries (rule 8: 0 to 2^16 − 1), if
+/// it has one.
+fn nonce_step(old: &Option<Vec<u8>>, new: &Option<Vec<u8>>) -> Option<u16> {
+    let (a, b) = (account_of(old).nonce, account_of(new).nonce);
+    b.checked_sub(a).and_then(|s| u16::try_from(s).ok())
+}
+
 /// Whether a change may be folded with other changes of its key: an account or `Totals` change
 /// that no AIR rule ties to one op (not a flagged withdrawal debit or deposit credit, whose
 /// amounts the lists fix). Job changes never are: rule 13 constrains each status transition.
@@ -501,10 +508,7 @@ fn coalesce(changes: Vec<Change>) -> Vec<Change> {
         if let Some(&i) = open.get(&c.key) {
             let run = &mut out[i];
             let step_fits = match c.key {
-                StateKey::Account(_) => {
-                    account_of(&c.new).nonce.abs_diff(account_of(&run.old).nonce)
-                        <= u64::from(u16::MAX)
-                }
+                StateKey::Account(_) => nonce_step(&run.old, &c.new).is_some(),
                 _ => true,
             };
             if step_fits {
@@ -525,7 +529,7 @@ fn leaf_at(tree: &StateTree<MemoryStore>, slot: u64) -> Option<Leaf> {
 
 /// Places the changes of a span of blocks (ending with `block`; `post` is the tree after it) in
 /// their committed slots and records them as updates.
-fn emit_block(
+fn emit_span(
     block: usize,
     post: &StateTree<MemoryStore>,
     shadow: &mut Shadow<'_>,
@@ -568,11 +572,11 @@ fn emit_block(
         let account = match c.key {
             StateKey::Account(_) => {
                 let (a, b) = (account_of(&c.old), account_of(&c.new));
-                let nonce_step =
-                    b.nonce
-                        .checked_sub(a.nonce)
-                        .and_then(|s| u16::try_from(s).ok())
-                        .ok_or(WitnessError::NonceJump { op: c.op, old: a.nonce, new: b.nonce })?;
+                let nonce_step = nonce_step(&c.old, &c.new).ok_or(WitnessError::NonceJump {
+                    op: c.op,
+                    old: a.nonce,
+                    new: b.nonce,
+                })?;
                 Some(AccountDelta {
                     credit: b.balance >= a.balance,
                     amount: b.balance.abs_diff(a.balance),
