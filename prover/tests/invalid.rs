@@ -640,3 +640,47 @@ fn tokens_are_not_created() {
         assert!(!stark_accepts(16, trace, &pv), "a proof with lying flows verifies");
     }
 }
+
+/// Rule 18's range checks on `Totals::locked`. A cheating prover credits an account 1,000 more
+/// than its transfer paid and blames `locked`, although nothing was locked: it writes the
+/// `Totals` leaf's low `locked` limb as 0 − 1,000 (the field element p − 1,000, which no byte
+/// string encodes but the sponge hashes all the same). The flows then conserve, the Merkle chain
+/// is the trace's own (`Totals` is the last update, so only the new root moves) and every limb
+/// difference telescopes; only the limb's range check can refuse it, and does: the AIR is
+/// violated and a proof does not verify.
+#[test]
+fn locked_cannot_go_below_zero() {
+    use ctm_core::state::Totals;
+    use ctm_prover::layout::{ROOT, WIDTH, totals};
+    use p3_field::PrimeCharacteristicRing;
+    use p3_koala_bear::KoalaBear;
+    let fee = Op::Fee { payer: actor(0), nonce: 0, burned: 1, tip: 1, beneficiary: actor(4) };
+    let pay = Op::Transfer { from: actor(0), to: actor(1), amount: 10 };
+    let mut w = witness(vec![fee, pay], &BatchContext::default()).unwrap();
+    let key = StateKey::Totals.to_bytes();
+    let at = w.updates.iter().position(|u| u.new.as_ref().unwrap().key == key).unwrap();
+    let t = w.updates.remove(at);
+    w.updates.push(t);
+    rechain(&mut w);
+    check(&w);
+    let last = w.updates.len() - 1;
+    let old = Totals::from_bytes(&w.updates[last].old.as_ref().unwrap().value).unwrap();
+    assert_eq!(old.locked, 0, "nothing is locked before the batch");
+    let credit = w
+        .updates
+        .iter()
+        .position(|u| u.new.as_ref().unwrap().key == StateKey::Account(actor(1)).to_bytes())
+        .unwrap();
+    set_account(&mut w, credit, 1_000_000 + 1_010, 0, true, 1_010);
+    rechain(&mut w);
+    w.lists.flows.locked_limbs[7] = -1_000;
+    let low = totals::LOCKED_LIMB + 7;
+    let minus = KoalaBear::ZERO - KoalaBear::from_u32(1_000);
+    let trace = ctm_prover::trace::generate_trace_tampered(&w, last, &|l| l[low] = minus).unwrap();
+    let pad = (trace.values.len() / WIDTH - 1) * WIDTH + ROOT;
+    let root = ctm_core::Digest(trace.values[pad..pad + 8].try_into().unwrap());
+    w.public.new_state_root = root.to_bytes32();
+    let pv = w.public_values().expect("the claimed flows conserve");
+    assert!(violates(&w, trace.clone(), pv.clone()), "the AIR accepts a negative locked limb");
+    assert!(!stark_accepts(w.depth, trace, &pv), "a proof of a negative locked limb verifies");
+}

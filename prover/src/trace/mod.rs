@@ -162,18 +162,24 @@ fn set_bool(row: &mut [Felt], col: usize, v: bool) {
     row[col] = Felt::from_bool(v);
 }
 
+/// A rewrite of one update's new-leaf limbs before its rows are filled (tests only).
+type Tamper<'a> = Option<(usize, &'a (dyn Fn(&mut [Felt]) + Sync))>;
+
 /// Fills the rows of one update; returns nothing but the rows.
 fn fill_update(
     i: usize,
     u: &LeafUpdate,
     (depth, totals_slot): (usize, u64),
     rows: &mut [Felt],
-    strict: bool,
+    (strict, tamper): (bool, Tamper<'_>),
 ) -> Result<(), TraceError> {
     if u.siblings.len() != depth {
         return Err(TraceError::PathLength(i));
     }
-    let (a, b) = (lane(&u.old), lane(&u.new));
+    let (a, mut b) = (lane(&u.old), lane(&u.new));
+    if let Some((_, rewrite)) = tamper.filter(|(at, _)| *at == i) {
+        rewrite(&mut b.limbs);
+    }
     let acct = account_row(i, u, &a, &b, strict)?;
     let keyed = match acct {
         Some(_) => None,
@@ -340,17 +346,34 @@ pub fn trace_height(w: &Witness) -> usize {
 /// Builds the trace of a witness, refusing account updates whose delta does not match their
 /// leaves, list flags that do not match the lists, and broken root chains.
 pub fn generate_trace(w: &Witness) -> Result<RowMajorMatrix<Felt>, TraceError> {
-    build(w, true)
+    build(w, true, None)
 }
 
 /// Like [`generate_trace`] but lays out inconsistent account deltas and flags as they are: for
 /// tests that show the AIR itself rejects them.
 #[doc(hidden)]
 pub fn generate_trace_unchecked(w: &Witness) -> Result<RowMajorMatrix<Felt>, TraceError> {
-    build(w, false)
+    build(w, false, None)
 }
 
-fn build(w: &Witness, strict: bool) -> Result<RowMajorMatrix<Felt>, TraceError> {
+/// Like [`generate_trace_unchecked`], with update `i`'s new-leaf limbs (key then value) rewritten
+/// by `tamper` first: for tests that need limbs no byte string encodes, as a cheating prover may
+/// write any field element into the sponge. The rewritten leaf is hashed as written, so its
+/// digest (and the roots after it) are the trace's, not the witness's.
+#[doc(hidden)]
+pub fn generate_trace_tampered(
+    w: &Witness,
+    i: usize,
+    tamper: &(dyn Fn(&mut [Felt]) + Sync),
+) -> Result<RowMajorMatrix<Felt>, TraceError> {
+    build(w, false, Some((i, tamper)))
+}
+
+fn build(
+    w: &Witness,
+    strict: bool,
+    tamper: Tamper<'_>,
+) -> Result<RowMajorMatrix<Felt>, TraceError> {
     let depth = usize::from(w.depth);
     if crate::air::BatchAir::new(w.depth).is_none() {
         return Err(TraceError::Depth(w.depth));
@@ -369,9 +392,9 @@ fn build(w: &Witness, strict: bool) -> Result<RowMajorMatrix<Felt>, TraceError> 
     let pad_start = height * WIDTH - rest.len();
     let totals_slot = crate::air::BatchAir::new(w.depth).map_or(0, |a| a.totals_slot());
     debug_span!("fill updates").in_scope(|| {
-        blocks
-            .into_par_iter()
-            .try_for_each(|(i, u, rows)| fill_update(i, u, (depth, totals_slot), rows, strict))
+        blocks.into_par_iter().try_for_each(|(i, u, rows)| {
+            fill_update(i, u, (depth, totals_slot), rows, (strict, tamper))
+        })
     })?;
     let _roots = debug_span!("padding, roots and lists").entered();
     // The running root before each update: a sequential read of each update's last row.
