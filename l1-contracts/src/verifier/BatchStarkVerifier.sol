@@ -551,15 +551,14 @@ contract BatchStarkVerifier is IVerifier {
         returns (uint256 acc)
     {
         uint256 w2 = 2 * WIDTH;
-        bytes memory input = new bytes(32 * (w2 + pv.length + 4));
-        uint256[] memory ov = c.ov;
-        for (uint256 i = 0; i < w2; ++i) {
-            _put(input, i, ov[i]);
-        }
-        for (uint256 i = 0; i < pv.length; ++i) {
-            _put(input, w2 + i, pv[i]);
-        }
         uint256 k = w2 + pv.length;
+        bytes memory input = new bytes(32 * (k + 4));
+        uint256[] memory ov = c.ov;
+        assembly ("memory-safe") {
+            // The rows at ζ and ζω (the first 2W claimed values), then the public values.
+            mcopy(add(input, 32), add(ov, 32), mul(32, w2))
+            mcopy(add(input, add(32, mul(32, w2))), add(pv, 32), mul(32, mload(pv)))
+        }
         _put(input, k, K.mul(zh, K.einv(K.sub(c.zeta, K.ONE))));
         _put(input, k + 1, K.mul(zh, K.einv(K.sub(c.zeta, omegaInv))));
         _put(input, k + 2, K.sub(c.zeta, omegaInv));
@@ -944,14 +943,16 @@ contract BatchStarkVerifier is IVerifier {
                 let d2 := mulmod(add(and(shr(128, lo), m), sub(p, and(shr(128, hi), m))), kk, p)
                 let d3 := mulmod(add(shr(192, lo), sub(p, shr(192, hi))), kk, p)
                 let h := mul(add(lo, hi), 1065353217) // lanes (lo + hi)/2 unreduced: < 2^63, no carry
-                let b0 := and(beta, m)
-                let b1 := and(shr(64, beta), m)
-                let b2 := and(shr(128, beta), m)
-                let b3 := shr(192, beta)
-                r := mod(add(add(mul(d0, b0), mul(3, add(add(mul(d1, b3), mul(d2, b2)), mul(d3, b1)))), and(h, m)), p)
-                r := or(r, shl(64, mod(add(add(add(mul(d0, b1), mul(d1, b0)), mul(3, add(mul(d2, b3), mul(d3, b2)))), and(shr(64, h), m)), p)))
-                r := or(r, shl(128, mod(add(add(add(add(mul(d0, b2), mul(d1, b1)), mul(d2, b0)), mul(3, mul(d3, b3))), and(shr(128, h), m)), p)))
-                r := or(r, shl(192, mod(add(add(add(add(mul(d0, b3), mul(d1, b2)), mul(d2, b1)), mul(d3, b0)), shr(192, h)), p)))
+                // d · β with one MUL and one MULMOD (KoalaBear.mul): lane c_m + 3·c_(m+4) is
+                // 3·w_m + 2·(p·2^34 − l_m), then + h_m, reduced.
+                let d := or(or(d0, shl(64, d1)), or(shl(128, d2), shl(192, d3)))
+                let l := mul(d, beta)
+                let w := mulmod(d, beta, not(0))
+                let big := 0x1fc00000400000000 // p · 2^34
+                r := mod(add(add(mul(3, and(w, m)), shl(1, sub(big, and(l, m)))), and(h, m)), p)
+                r := or(r, shl(64, mod(add(add(mul(3, and(shr(64, w), m)), shl(1, sub(big, and(shr(64, l), m)))), and(shr(64, h), m)), p)))
+                r := or(r, shl(128, mod(add(add(mul(3, and(shr(128, w), m)), shl(1, sub(big, and(shr(128, l), m)))), and(shr(128, h), m)), p)))
+                r := or(r, shl(192, mod(add(add(mul(3, shr(192, w)), shl(1, sub(big, shr(192, l)))), shr(192, h)), p)))
             }
             let pv := add(v, 32)
             for { let l := 0 } lt(l, k) { l := add(l, 1) } {

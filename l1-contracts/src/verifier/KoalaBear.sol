@@ -96,26 +96,32 @@ library KoalaBear {
     }
 
     /// @notice a · b in F[X]/(X^4 - 3).
+    /// @dev One MUL and one MULMOD (see `dot`): lane m of `mul(a, b)` is c_m and lane m of
+    ///      `mulmod(a, b, 2^256 − 1)` is c_m + c_(m+4), so the product's lane m is
+    ///      3·(c_m + c_(m+4)) − 2·c_m = c_m + 3·c_(m+4).
     function mul(uint256 a, uint256 b) internal pure returns (uint256 r) {
         assembly ("memory-safe") {
-            let a0 := and(a, M64)
-            let a1 := and(shr(64, a), M64)
-            let a2 := and(shr(128, a), M64)
-            let a3 := shr(192, a)
-            let b0 := and(b, M64)
-            let b1 := and(shr(64, b), M64)
-            let b2 := and(shr(128, b), M64)
-            let b3 := shr(192, b)
-            let c0 := mod(add(mul(a0, b0), mul(3, add(add(mul(a1, b3), mul(a2, b2)), mul(a3, b1)))), P)
-            let c1 := mod(add(add(mul(a0, b1), mul(a1, b0)), mul(3, add(mul(a2, b3), mul(a3, b2)))), P)
-            let c2 := mod(add(add(add(mul(a0, b2), mul(a1, b1)), mul(a2, b0)), mul(3, mul(a3, b3))), P)
-            let c3 := mod(add(add(add(mul(a0, b3), mul(a1, b2)), mul(a2, b1)), mul(a3, b0)), P)
-            r := or(or(c0, shl(64, c1)), or(shl(128, c2), shl(192, c3)))
+            r := _reduceProduct(mul(a, b), mulmod(a, b, not(0)))
+            function _reduceProduct(lo, wr) -> res {
+                // 2·(p·2^34 − c_m) keeps the lane positive (c_m < 2^64 < p·2^34).
+                let big := shl(34, P)
+                let c0 := mod(add(mul(3, and(wr, M64)), shl(1, sub(big, and(lo, M64)))), P)
+                let c1 := mod(add(mul(3, and(shr(64, wr), M64)), shl(1, sub(big, and(shr(64, lo), M64)))), P)
+                let c2 := mod(add(mul(3, and(shr(128, wr), M64)), shl(1, sub(big, and(shr(128, lo), M64)))), P)
+                let c3 := mod(add(mul(3, shr(192, wr)), shl(1, sub(big, shr(192, lo)))), P)
+                res := or(or(c0, shl(64, c1)), or(shl(128, c2), shl(192, c3)))
+            }
         }
     }
 
-    /// @notice Σ_k a[aStart+k] · b[bStart+k] for k < n, reduced once at the end (each
-    ///         coefficient sum stays below 2^(66 + log2 n), far from overflow for n < 2^100).
+    /// @notice Σ_k a[aStart+k] · b[bStart+k] for k < n; every lane of both canonical.
+    /// @dev One MUL and one MULMOD per term instead of sixteen lane products. With lanes below
+    ///      2^31, the 512-bit product of two words is Σ_m c_m·2^(64m), m = 0..6, where c_m is
+    ///      the m-th coefficient of the unreduced polynomial product and every c_m < 4p^2 < 2^64
+    ///      (no carries). So `mul` gives lanes c_0..c_3 and `mulmod(·, ·, 2^256 − 1)` (2^256 ≡ 1)
+    ///      gives lanes c_m + c_(m+4), each at most four lane products, again below 2^64. Both are
+    ///      summed in 128-bit lanes (even and odd lanes apart); at the end c_m + 3·c_(m+4) =
+    ///      3·(c_m + c_(m+4)) − 2·c_m is reduced. Sums stay below 2^(64 + log2 n).
     function dot(uint256[] memory a, uint256 aStart, uint256[] memory b, uint256 bStart, uint256 n)
         internal
         pure
@@ -124,30 +130,32 @@ library KoalaBear {
         assembly ("memory-safe") {
             let pa := add(add(a, 32), mul(aStart, 32))
             let pb := add(add(b, 32), mul(bStart, 32))
-            let s0 := 0
-            let s1 := 0
-            let s2 := 0
-            let s3 := 0
+            let l02 := 0x0000000000000000ffffffffffffffff0000000000000000ffffffffffffffff
+            let lowE := 0
+            let lowO := 0
+            let sumE := 0
+            let sumO := 0
             for { let end := add(pa, mul(n, 32)) } lt(pa, end) {
                 pa := add(pa, 32)
                 pb := add(pb, 32)
             } {
                 let x := mload(pa)
                 let y := mload(pb)
-                let x0 := and(x, M64)
-                let x1 := and(shr(64, x), M64)
-                let x2 := and(shr(128, x), M64)
-                let x3 := shr(192, x)
-                let y0 := and(y, M64)
-                let y1 := and(shr(64, y), M64)
-                let y2 := and(shr(128, y), M64)
-                let y3 := shr(192, y)
-                s0 := add(s0, add(mul(x0, y0), mul(3, add(add(mul(x1, y3), mul(x2, y2)), mul(x3, y1)))))
-                s1 := add(s1, add(add(mul(x0, y1), mul(x1, y0)), mul(3, add(mul(x2, y3), mul(x3, y2)))))
-                s2 := add(s2, add(add(add(mul(x0, y2), mul(x1, y1)), mul(x2, y0)), mul(3, mul(x3, y3))))
-                s3 := add(s3, add(add(add(mul(x0, y3), mul(x1, y2)), mul(x2, y1)), mul(x3, y0)))
+                let lo := mul(x, y)
+                let wr := mulmod(x, y, not(0))
+                lowE := add(lowE, and(lo, l02))
+                lowO := add(lowO, and(shr(64, lo), l02))
+                sumE := add(sumE, and(wr, l02))
+                sumO := add(sumO, and(shr(64, wr), l02))
             }
-            r := or(or(mod(s0, P), shl(64, mod(s1, P))), or(shl(128, mod(s2, P)), shl(192, mod(s3, P))))
+            let m := 0xffffffffffffffffffffffffffffffff
+            // Lane m: 3·(c_m + c_(m+4)) − 2·c_m, as 3·sum + 2·(p·2^70 − low) to stay positive.
+            let big := shl(70, P)
+            let r0 := mod(add(mul(3, and(sumE, m)), mul(2, sub(big, and(lowE, m)))), P)
+            let r1 := mod(add(mul(3, and(sumO, m)), mul(2, sub(big, and(lowO, m)))), P)
+            let r2 := mod(add(mul(3, shr(128, sumE)), mul(2, sub(big, shr(128, lowE)))), P)
+            let r3 := mod(add(mul(3, shr(128, sumO)), mul(2, sub(big, shr(128, lowO)))), P)
+            r := or(or(r0, shl(64, r1)), or(shl(128, r2), shl(192, r3)))
         }
     }
 
@@ -186,30 +194,25 @@ library KoalaBear {
         }
     }
 
-    /// @notice [1, a, a^2, …, a^(n-1)].
+    /// @notice [1, a, a^2, …, a^(n-1)] (each step a `mul`).
     function powers(uint256 a, uint256 n) internal pure returns (uint256[] memory v) {
         v = new uint256[](n);
         assembly ("memory-safe") {
-            let b0 := and(a, M64)
-            let b1 := and(shr(64, a), M64)
-            let b2 := and(shr(128, a), M64)
-            let b3 := shr(192, a)
+            let big := shl(34, P)
             let x := 1
             let p := add(v, 32)
             for { let end := add(p, shl(5, n)) } lt(p, end) { p := add(p, 32) } {
                 mstore(p, x)
-                let a0 := and(x, M64)
-                let a1 := and(shr(64, x), M64)
-                let a2 := and(shr(128, x), M64)
-                let a3 := shr(192, x)
+                let lo := mul(x, a)
+                let wr := mulmod(x, a, not(0))
                 x := or(
                     or(
-                        mod(add(mul(a0, b0), mul(3, add(add(mul(a1, b3), mul(a2, b2)), mul(a3, b1)))), P),
-                        shl(64, mod(add(add(mul(a0, b1), mul(a1, b0)), mul(3, add(mul(a2, b3), mul(a3, b2)))), P))
+                        mod(add(mul(3, and(wr, M64)), shl(1, sub(big, and(lo, M64)))), P),
+                        shl(64, mod(add(mul(3, and(shr(64, wr), M64)), shl(1, sub(big, and(shr(64, lo), M64)))), P))
                     ),
                     or(
-                        shl(128, mod(add(add(add(mul(a0, b2), mul(a1, b1)), mul(a2, b0)), mul(3, mul(a3, b3))), P)),
-                        shl(192, mod(add(add(add(mul(a0, b3), mul(a1, b2)), mul(a2, b1)), mul(a3, b0)), P))
+                        shl(128, mod(add(mul(3, and(shr(128, wr), M64)), shl(1, sub(big, and(shr(128, lo), M64)))), P)),
+                        shl(192, mod(add(mul(3, shr(192, wr)), shl(1, sub(big, shr(192, lo)))), P))
                     )
                 )
             }
