@@ -206,6 +206,21 @@ contract BatchStarkVerifierTest is Test {
             bad[i] = 0xff;
         }
         assertEq(bytes32(bytes4(_revertData(pi, bad))), bytes32(BatchStarkVerifier.NonCanonicalElement.selector));
+        // p in any lane of the first four claimed values (both halves of a calldata word, the
+        // top and bottom lanes) is refused as non-canonical; p − 1 there is a valid element
+        // (the proof then fails elsewhere).
+        for (uint256 e = 0; e < 4; ++e) {
+            for (uint256 lane = 0; lane < 4; ++lane) {
+                uint256 at = 66 + 16 * e + 4 * lane;
+                bytes memory edge = bytes.concat(proof);
+                (edge[at], edge[at + 1], edge[at + 2], edge[at + 3]) = (0x01, 0x00, 0x00, 0x7f);
+                bytes4 sel = bytes4(_revertData(pi, edge));
+                assertEq(bytes32(sel), bytes32(BatchStarkVerifier.NonCanonicalElement.selector));
+                edge[at] = 0x00;
+                sel = bytes4(_revertData(pi, edge));
+                assertTrue(sel != BatchStarkVerifier.NonCanonicalElement.selector, "p - 1 is canonical");
+            }
+        }
     }
 
     function test_every_public_input_word_is_bound() public {
