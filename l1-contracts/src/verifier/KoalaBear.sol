@@ -121,7 +121,8 @@ library KoalaBear {
     ///      (no carries). So `mul` gives lanes c_0..c_3 and `mulmod(·, ·, 2^256 − 1)` (2^256 ≡ 1)
     ///      gives lanes c_m + c_(m+4), each at most four lane products, again below 2^64. Both are
     ///      summed in 128-bit lanes (even and odd lanes apart); at the end c_m + 3·c_(m+4) =
-    ///      3·(c_m + c_(m+4)) − 2·c_m is reduced. Sums stay below 2^(64 + log2 n).
+    ///      3·(c_m + c_(m+4)) − 2·c_m is reduced. Sums stay below 2^(64 + log2 n), under the
+    ///      p·2^70 subtracted from, for any n < 2^36.
     function dot(uint256[] memory a, uint256 aStart, uint256[] memory b, uint256 bStart, uint256 n)
         internal
         pure
