@@ -85,6 +85,16 @@ sol! {
     }
 }
 
+/// The gas limit to send an L1 transaction with, given its `eth_estimateGas`: a quarter more.
+/// An estimate is exact for the pending block only, and some calls cost more a second later:
+/// CTM's votes clock is the block timestamp, so a mint, burn or delegated transfer (fee burns
+/// in `finalizeBatch`, the prover reward in `proveBatch`) that the estimate saw update a supply
+/// or votes checkpoint in place writes a new storage slot when its block lands in the next
+/// second (+20,000 gas), and an exact limit runs out.
+pub fn gas_limit_with_margin(estimate: u64) -> u64 {
+    estimate.saturating_add(estimate / 4)
+}
+
 /// Queue entry kind of a token deposit.
 pub const QUEUE_KIND_DEPOSIT: u8 = 0;
 /// Queue entry kind of an L1 → L2 message.

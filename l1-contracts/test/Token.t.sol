@@ -24,6 +24,24 @@ contract TokenTest is Fixture {
         assertFalse(ok, "mint must not exist");
     }
 
+    /// Why L1 senders give a gas margin (`ctm_core::l1::gas_limit_with_margin`): a burn in the
+    /// same second as the last supply checkpoint updates it in place; a second later it writes
+    /// a new checkpoint slot, so an estimate taken in the first second runs out in the second.
+    function testBurnInALaterSecondCostsANewCheckpointSlot() public {
+        _fund(alice, 100 * E18);
+        vm.startPrank(alice);
+        token.burn(1);
+        uint256 g = gasleft();
+        token.burn(1);
+        uint256 sameSecond = g - gasleft();
+        vm.warp(block.timestamp + 1);
+        g = gasleft();
+        token.burn(1);
+        uint256 nextSecond = g - gasleft();
+        vm.stopPrank();
+        assertGe(nextSecond, sameSecond + 15_000, "a new checkpoint slot");
+    }
+
     function testBurnReducesSupply() public {
         _fund(alice, 100 * E18);
         uint256 before = token.totalSupply();

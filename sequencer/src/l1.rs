@@ -387,6 +387,8 @@ impl Batcher {
         let req = TransactionRequest::default()
             .with_to(self.cfg.deployment.rollup)
             .with_input(IRollup::commitBatchCall { c: input }.abi_encode());
+        let estimate = self.provider.estimate_gas(req.clone()).await.map_err(l1_err)?;
+        let req = req.with_gas_limit(ctm_core::l1::gas_limit_with_margin(estimate));
         let pending = self.provider.send_transaction(req).await.map_err(l1_err)?;
         let receipt = pending.get_receipt().await.map_err(l1_err)?;
         if !receipt.status() {

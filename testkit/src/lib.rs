@@ -68,11 +68,30 @@ pub async fn l1_call<C: SolCall>(p: &DynProvider, to: Address, call: C) -> C::Re
     C::abi_decode_returns(&p.call(req).await.unwrap()).unwrap()
 }
 
-/// Sends a typed contract call and asserts it succeeded.
+/// Sends a typed contract call and asserts it succeeded. On a revert the panic names the call,
+/// the gas used against the limit, and what the same call returns replayed on the block it
+/// reverted in (the revert data, or success when only the gas ran out).
 pub async fn l1_send<C: SolCall>(p: &DynProvider, to: Address, call: C) {
     let req = TransactionRequest::default().with_to(to).with_input(call.abi_encode());
-    let r = p.send_transaction(req).await.unwrap().get_receipt().await.unwrap();
-    assert!(r.status(), "L1 transaction reverted");
+    // An exact estimate can run out of gas a second later (`gas_limit_with_margin`).
+    let estimate = p.estimate_gas(req.clone()).await.unwrap();
+    let req = req.with_gas_limit(ctm_core::l1::gas_limit_with_margin(estimate));
+    let r = p.send_transaction(req.clone()).await.unwrap().get_receipt().await.unwrap();
+    if r.status() {
+        return;
+    }
+    let tx = p.get_transaction_by_hash(r.transaction_hash).await.ok().flatten();
+    let limit = tx.map(|t| alloy::consensus::Transaction::gas_limit(&t));
+    let parent =
+        r.block_number.map_or(alloy::eips::BlockId::latest(), |n| n.saturating_sub(1).into());
+    let replay = p.call(req.from(r.from)).block(parent).await;
+    panic!(
+        "L1 transaction reverted: {} to {to} in block {:?}, gas used {} of {limit:?}; replayed on \
+         its parent block: {replay:?}",
+        C::SIGNATURE,
+        r.block_number,
+        r.gas_used,
+    );
 }
 
 /// A running anvil; killed when dropped.

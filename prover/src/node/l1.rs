@@ -97,6 +97,12 @@ impl RollupClient {
         let call =
             IRollup::proveBatchCall { batchIndex: U256::from(index), proof: Bytes::from(proof) };
         let req = TransactionRequest::default().with_to(self.rollup).with_input(call.abi_encode());
+        let estimate = self
+            .provider
+            .estimate_gas(req.clone())
+            .await
+            .map_err(|e| l1_err(&format!("estimating proveBatch({index})"), e))?;
+        let req = req.with_gas_limit(ctm_core::l1::gas_limit_with_margin(estimate));
         let pending = self
             .provider
             .send_transaction(req)
