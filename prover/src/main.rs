@@ -289,6 +289,7 @@ fn show(bar: &ProgressBar, e: &Event) {
             None => format!("batch {batch} proven"),
         }),
         Event::Skipped { batch, by } => bar.println(format!("batch {batch} proven by {by}")),
+        Event::Finalized { batch, tx } => bar.println(format!("batch {batch} finalized ({tx})")),
         Event::Restored { batch } => {
             bar.println(format!("resumed from the replica snapshot of batch {batch}"))
         }

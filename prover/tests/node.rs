@@ -10,9 +10,10 @@
 //! lives, no prover sends a transaction that is not an accepted `proveBatch` (its nonce equals its
 //! `BatchProven` count), node 0's batches wait while it is down (node 1 has no takeover delay) and
 //! get proven after the restart (which resumes from its snapshot), node 1's last batch is taken over
-//! by node 0 after its delay and not before, `finalizeBatch` succeeds for every batch in order,
-//! the Prometheus endpoint reports the proofs and the takeover, and the withdrawal, whose list the
-//! proof of batch 9 carried, is paid out on L1.
+//! by node 0 after its delay and not before, the restarted node 0 (which finalizes) sends
+//! `finalizeBatch` for every batch in order once it is proven, the Prometheus endpoint reports the
+//! proofs, the finalizations and the takeover, and the withdrawal, whose list the proof of batch 9
+//! carried, is paid out on L1.
 //!
 //! Run with `cargo test --release -p ctm-prover --test node` (needs `npm ci` for anvil/forge).
 
@@ -63,12 +64,13 @@ async fn sequencer(l1_url: &str, deployment: &Path, datadir: &Path) -> service::
     service::start(SequencerConfig::resolve(cli).unwrap()).await.unwrap()
 }
 
-/// How a test node runs: its index (of 2; L1 key `2 + index`), takeover delay and snapshot
-/// directory (snapshots after every batch).
+/// How a test node runs: its index (of 2; L1 key `2 + index`), takeover delay, snapshot
+/// directory (snapshots after every batch) and whether it finalizes.
 struct Setup<'a> {
     index: u64,
     takeover: Option<Duration>,
     snapshots: Option<&'a Path>,
+    finalize: bool,
 }
 
 /// A prover node task and its stop switch.
@@ -76,7 +78,7 @@ fn spawn_prover(
     l1_url: &str,
     l2_url: &str,
     dep: &Deployment,
-    Setup { index, takeover, snapshots }: Setup<'_>,
+    Setup { index, takeover, snapshots, finalize }: Setup<'_>,
     events: mpsc::UnboundedSender<(u64, Event)>,
 ) -> (tokio::task::JoinHandle<()>, watch::Sender<bool>) {
     let cfg = NodeConfig {
@@ -90,6 +92,7 @@ fn spawn_prover(
         metrics: None,
         takeover,
         snapshots: snapshots.map(|d| (d.to_path_buf(), 1)),
+        finalize,
     };
     let node = ProverNode::new(cfg).unwrap().with_observer(move |e| {
         let _ = events.send((index, e.clone()));
@@ -188,6 +191,16 @@ impl Seen {
     }
 }
 
+/// The batches node `node` reported finalized (receipt seen), in order.
+fn finalized_by(all: &[(u64, Event)], node: u64) -> Vec<u64> {
+    all.iter()
+        .filter_map(|(n, e)| match e {
+            Event::Finalized { batch, .. } if *n == node => Some(*batch),
+            _ => None,
+        })
+        .collect()
+}
+
 /// The batches node `node` reported proven (receipt seen), in order.
 fn proven_by(all: &[(u64, Event)], node: u64) -> Vec<u64> {
     all.iter()
@@ -246,8 +259,8 @@ async fn two_nodes_prove_every_batch_once_and_a_restarted_node_resumes() {
     // Node 0 keeps snapshots; neither node takes over at first.
     let snapdir = datadir.with_extension("snapshots");
     let _ = std::fs::remove_dir_all(&snapdir);
-    let setup0 = Setup { index: 0, takeover: None, snapshots: Some(&snapdir) };
-    let setup1 = Setup { index: 1, takeover: None, snapshots: None };
+    let setup0 = Setup { index: 0, takeover: None, snapshots: Some(&snapdir), finalize: false };
+    let setup1 = Setup { index: 1, takeover: None, snapshots: None, finalize: false };
     let (a, a_stop) = spawn_prover(&l1_url, &seq.http_url(), &dep, setup0, tx.clone());
     let (b, b_stop) = spawn_prover(&l1_url, &seq.http_url(), &dep, setup1, tx.clone());
     let (pa, pb) = (key(2).address(), key(3).address());
@@ -271,10 +284,11 @@ async fn two_nodes_prove_every_batch_once_and_a_restarted_node_resumes() {
         assert_eq!(prover_of(&l1, &dep, i).await, Address::ZERO, "batch {i} waits for node 0");
     }
 
-    // Restart node 0, now with a takeover delay: it resumes from its snapshot and proves the
-    // batches it owns (node 1 is alive and proves its own, so nothing is taken over).
+    // Restart node 0, now with a takeover delay and finalizing: it resumes from its snapshot and
+    // proves the batches it owns (node 1 is alive and proves its own, so nothing is taken over).
     let delay = Duration::from_secs(4);
-    let setup0 = Setup { index: 0, takeover: Some(delay), snapshots: Some(&snapdir) };
+    let setup0 =
+        Setup { index: 0, takeover: Some(delay), snapshots: Some(&snapdir), finalize: true };
     let (a2, a2_stop) = spawn_prover(&l1_url, &seq.http_url(), &dep, setup0, tx);
     let restarted = Instant::now();
     let mine: Vec<u64> = std::iter::once(2).chain(waiting.iter().copied()).collect();
@@ -297,6 +311,8 @@ async fn two_nodes_prove_every_batch_once_and_a_restarted_node_resumes() {
     seen.wait("node 0's takeover of batch 9", 120, |all| proven_by(all, 0).contains(&9)).await;
     let taken_after = committed_at.elapsed();
     assert!(taken_after >= delay - Duration::from_millis(500), "taken over after {taken_after:?}");
+    let all: Vec<u64> = (1..=last).collect();
+    seen.wait("node 0's finalization of every batch", 60, |e| finalized_by(e, 0) == all).await;
     let _ = a2_stop.send(true);
     a2.await.unwrap();
     seen.drain();
@@ -336,18 +352,17 @@ async fn two_nodes_prove_every_batch_once_and_a_restarted_node_resumes() {
         let expected = if i % 2 == 0 || *i == 9 { pa } else { pb };
         assert_eq!(*by, expected, "batch {i} proven by its owner or its takeover");
     }
-    for p in [pa, pb] {
+    for (p, finalizations) in [(pa, last), (pb, 0)] {
         let sent = l1.get_transaction_count(p).await.unwrap();
         let proofs = logs.iter().filter(|(_, by)| *by == p).count() as u64;
-        assert_eq!(sent, proofs, "{p}: every transaction sent is an accepted proveBatch");
-    }
-
-    // Finalize in order.
-    for i in 1..=last {
-        l1_send(&l1, dep.rollup, IRollup::finalizeBatchCall { batchIndex: U256::from(i) }).await;
+        assert_eq!(
+            sent,
+            proofs + finalizations,
+            "{p}: every transaction sent is an accepted proveBatch or finalizeBatch"
+        );
     }
     let finalized: u64 = l1_call(&l1, dep.rollup, IRollup::lastFinalizedBatchCall {}).await;
-    assert_eq!(finalized, last);
+    assert_eq!(finalized, last, "node 0 finalized every batch");
 
     // Batch 9's proof carried its withdrawal list (checked against the root by the verifier and
     // bound to the L2 debit by the AIR): the withdrawal is paid out on L1.
@@ -374,6 +389,7 @@ async fn two_nodes_prove_every_batch_once_and_a_restarted_node_resumes() {
     assert_eq!(timed, last as f64, "prove_seconds count");
     assert_eq!(scrape(metrics_addr, metrics::FAILURES).await, 0.0);
     assert_eq!(scrape(metrics_addr, metrics::TAKEOVERS).await, 1.0);
+    assert_eq!(scrape(metrics_addr, metrics::BATCHES_FINALIZED).await, last as f64);
     println!(
         "batches {last}; deploy {deployed:.1?}; restart → all proven {resumed:.1?}; takeover after \
          {taken_after:.1?}; total {:.1?}",

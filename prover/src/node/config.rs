@@ -66,6 +66,12 @@ pub struct RunArgs {
     /// Snapshot a replica after every N-th batch it applies (with --datadir) [default: 16].
     #[arg(long, env = "CTM_PROVER_SNAPSHOT_EVERY")]
     pub snapshot_every: Option<u64>,
+    /// Also finalize proven batches on L1, in order (`finalizeBatch`, open to anyone), so
+    /// deposits are credited, fees burned and withdrawals claimable without anyone else calling
+    /// it; this account pays the gas. With several nodes, one finalizing node is enough; where
+    /// two race, the loser's call fails at gas estimation [default: false].
+    #[arg(long, env = "CTM_PROVER_FINALIZE", num_args = 0..=1, default_missing_value = "true")]
+    pub finalize: Option<bool>,
 }
 
 impl RunArgs {
@@ -86,6 +92,7 @@ impl RunArgs {
             poll_ms: self.poll_ms.or(file.poll_ms),
             datadir: self.datadir.or(file.datadir),
             snapshot_every: self.snapshot_every.or(file.snapshot_every),
+            finalize: self.finalize.or(file.finalize),
         }
     }
 
@@ -174,6 +181,8 @@ pub struct NodeConfig {
     pub takeover: Option<Duration>,
     /// Replica snapshots: the directory and every how many batches; `None`: none.
     pub snapshots: Option<(PathBuf, u64)>,
+    /// Whether the node also finalizes proven batches on L1.
+    pub finalize: bool,
 }
 
 impl NodeConfig {
@@ -214,6 +223,7 @@ impl NodeConfig {
             metrics: (metrics_port != 0).then(|| SocketAddr::new(metrics_host, metrics_port)),
             takeover: (takeover_secs != 0).then(|| Duration::from_secs(takeover_secs)),
             snapshots: args.datadir.map(|d| (d, snapshot_every)),
+            finalize: args.finalize.unwrap_or(false),
         };
         cfg.check()?;
         Ok(cfg)
@@ -277,7 +287,7 @@ mod tests {
         )
         .unwrap();
         let p = path.display().to_string();
-        let args = parse(&["--config", &p, "--node-index", "1", "--poll-ms", "50"]);
+        let args = parse(&["--config", &p, "--node-index", "1", "--poll-ms", "50", "--finalize"]);
         let merged = args.with_file().unwrap();
         std::fs::remove_file(&path).unwrap();
         assert_eq!(merged.l1_rpc.as_deref(), Some("http://file:8545"));
@@ -285,7 +295,10 @@ mod tests {
         assert_eq!(merged.node_index, Some(1), "the flag wins");
         assert_eq!(merged.takeover_secs, Some(30));
         assert_eq!(merged.poll_ms, Some(50));
+        assert_eq!(merged.finalize, Some(true), "a bare --finalize turns it on");
         assert_eq!(merged.sequencer_rpc, None);
+        assert_eq!(parse(&["--finalize", "false"]).finalize, Some(false));
+        assert_eq!(parse(&[]).finalize, None);
     }
 
     #[test]

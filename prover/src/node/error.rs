@@ -51,9 +51,11 @@ pub enum NodeError {
         /// Why.
         source: CodecError,
     },
-    /// `proveBatch` was mined but reverted.
-    #[error("proveBatch({batch}) reverted in {tx}")]
+    /// `proveBatch` or `finalizeBatch` was mined but reverted.
+    #[error("{call}({batch}) reverted in {tx}")]
     Reverted {
+        /// The Rollup function.
+        call: &'static str,
         /// Batch index.
         batch: u64,
         /// The transaction.

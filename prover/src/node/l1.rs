@@ -1,5 +1,5 @@
 //! The Rollup as the node uses it: batch heads and status, the committed public inputs, the
-//! L1→L2 queue entries (from `QueueEntryAdded` logs) and `proveBatch`.
+//! L1→L2 queue entries (from `QueueEntryAdded` logs), `proveBatch` and `finalizeBatch`.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -17,7 +17,7 @@ use crate::public::{PublicInputs, QueueEntry};
 
 /// Blocks per `eth_getLogs` request.
 const LOG_CHUNK: u64 = 5_000;
-/// How long to wait for a `proveBatch` receipt.
+/// How long to wait for a `proveBatch` or `finalizeBatch` receipt.
 const RECEIPT_TIMEOUT: Duration = Duration::from_secs(120);
 
 fn l1_err(what: &str, e: impl std::fmt::Display) -> NodeError {
@@ -96,25 +96,42 @@ impl RollupClient {
     pub async fn prove_batch(&self, index: u64, proof: Vec<u8>) -> Result<B256> {
         let call =
             IRollup::proveBatchCall { batchIndex: U256::from(index), proof: Bytes::from(proof) };
+        self.send(index, call).await
+    }
+
+    /// Sends `finalizeBatch(index)` and waits for its receipt. A call that would revert (not
+    /// the next batch, not proven) fails at gas estimation and costs nothing.
+    pub async fn finalize_batch(&self, index: u64) -> Result<B256> {
+        self.send(index, IRollup::finalizeBatchCall { batchIndex: U256::from(index) }).await
+    }
+
+    /// Sends `call` about batch `index` to the Rollup with a gas margin over its estimate and
+    /// waits for the receipt; a mined revert is [`NodeError::Reverted`].
+    async fn send<C: SolCall>(&self, index: u64, call: C) -> Result<B256> {
+        let what = C::SIGNATURE.split('(').next().unwrap_or(C::SIGNATURE);
         let req = TransactionRequest::default().with_to(self.rollup).with_input(call.abi_encode());
         let estimate = self
             .provider
             .estimate_gas(req.clone())
             .await
-            .map_err(|e| l1_err(&format!("estimating proveBatch({index})"), e))?;
+            .map_err(|e| l1_err(&format!("estimating {what}({index})"), e))?;
         let req = req.with_gas_limit(ctm_core::l1::gas_limit_with_margin(estimate));
         let pending = self
             .provider
             .send_transaction(req)
             .await
-            .map_err(|e| l1_err(&format!("sending proveBatch({index})"), e))?;
+            .map_err(|e| l1_err(&format!("sending {what}({index})"), e))?;
         let receipt = pending
             .with_timeout(Some(RECEIPT_TIMEOUT))
             .get_receipt()
             .await
-            .map_err(|e| l1_err(&format!("proveBatch({index}) receipt"), e))?;
+            .map_err(|e| l1_err(&format!("{what}({index}) receipt"), e))?;
         if !receipt.status() {
-            return Err(NodeError::Reverted { batch: index, tx: receipt.transaction_hash });
+            return Err(NodeError::Reverted {
+                call: what,
+                batch: index,
+                tx: receipt.transaction_hash,
+            });
         }
         Ok(receipt.transaction_hash)
     }

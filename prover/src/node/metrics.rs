@@ -21,6 +21,8 @@ pub const SKIPPED: &str = "ctm_prover_batches_skipped_total";
 pub const REPLICA_BATCH: &str = "ctm_prover_replica_batch";
 /// Counter: other nodes' batches this node started proving after their takeover delay.
 pub const TAKEOVERS: &str = "ctm_prover_takeovers_total";
+/// Counter: batches this node finalized on L1 (`--finalize`).
+pub const BATCHES_FINALIZED: &str = "ctm_prover_batches_finalized_total";
 
 /// Histogram buckets of [`PROVE_SECONDS`].
 const PROVE_BUCKETS: &[f64] =
@@ -56,6 +58,7 @@ pub fn describe() {
     metrics::describe_counter!(SKIPPED, "Own batches another prover proved first");
     metrics::describe_gauge!(REPLICA_BATCH, "Last batch applied to the node's state replica");
     metrics::describe_counter!(TAKEOVERS, "Other nodes' batches taken over after the delay");
+    metrics::describe_counter!(BATCHES_FINALIZED, "Batches this node finalized on L1");
 }
 
 /// Records an accepted proof of `batch`.

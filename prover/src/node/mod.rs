@@ -32,6 +32,10 @@
 //! Snapshots (`--datadir`): each replica is saved after every `--snapshot-every`-th batch
 //! ([`snapshot`]); a restarted node resumes from a snapshot whose root L1 confirms for its batch.
 //!
+//! Finalizing (`--finalize`): after each poll the node sends `finalizeBatch` for every proven
+//! batch after `lastFinalizedBatch`, in order (any prover's proof; up to 16 per poll), so the
+//! bridge credits deposits, burns fees and opens withdrawals without a separate keeper.
+//!
 //! Errors from L1 or the sequencer are retried with exponential backoff (counted in
 //! `ctm_prover_failures_total`); only configuration errors stop the node.
 
@@ -64,6 +68,8 @@ use crate::witness::{BatchContext, Block, WitnessError};
 
 /// Longest wait between retries of a failing step.
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
+/// Most batches one step finalizes (each waits for its L1 receipt).
+const MAX_FINALIZE_PER_STEP: u64 = 16;
 
 /// What the node reports while it runs (for progress displays; everything is also logged).
 #[derive(Clone, Debug, PartialEq)]
@@ -109,6 +115,13 @@ pub enum Event {
         batch: u64,
         /// Who proved it.
         by: Address,
+    },
+    /// This node finalized a proven batch on L1 (`--finalize`).
+    Finalized {
+        /// Batch index.
+        batch: u64,
+        /// The `finalizeBatch` transaction.
+        tx: B256,
     },
     /// The replica resumed from its snapshot instead of genesis.
     Restored {
@@ -259,7 +272,7 @@ impl ProverNode {
     }
 
     /// One poll: submits a pending proof, then handles every committed batch after the replica
-    /// that the sequencer can serve.
+    /// that the sequencer can serve, then (`--finalize`) finalizes what is proven.
     pub async fn step(&mut self) -> Result<()> {
         if !self.checked {
             self.check_l1().await?;
@@ -275,7 +288,32 @@ impl ProverNode {
                 break;
             }
         }
-        self.follow(heads.committed).await
+        self.follow(heads.committed).await?;
+        if self.cfg.finalize {
+            self.finalize().await?;
+        }
+        Ok(())
+    }
+
+    /// Finalizes proven batches in order, at most [`MAX_FINALIZE_PER_STEP`] per step. A batch
+    /// that someone else finalized first is passed over; any other failure ends the step.
+    async fn finalize(&mut self) -> Result<()> {
+        let heads = self.l1.heads().await?;
+        let mut i = heads.finalized + 1;
+        let last = heads.committed.min(heads.finalized + MAX_FINALIZE_PER_STEP);
+        while i <= last && self.l1.prover_of(i).await? != Address::ZERO {
+            match self.l1.finalize_batch(i).await {
+                Ok(tx) => {
+                    ::metrics::counter!(metrics::BATCHES_FINALIZED).increment(1);
+                    tracing::info!(batch = i, %tx, "batch finalized on L1");
+                    self.emit(Event::Finalized { batch: i, tx });
+                }
+                Err(e) if self.l1.heads().await?.finalized < i => return Err(e),
+                Err(_) => tracing::debug!(batch = i, "batch finalized by someone else"),
+            }
+            i += 1;
+        }
+        Ok(())
     }
 
     /// Refuses an L1 of another chain than the deployment's and a preset whose genesis root is
