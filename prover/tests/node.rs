@@ -191,24 +191,25 @@ impl Seen {
     }
 }
 
-/// The batches node `node` reported finalized (receipt seen), in order.
-fn finalized_by(all: &[(u64, Event)], node: u64) -> Vec<u64> {
-    all.iter()
-        .filter_map(|(n, e)| match e {
-            Event::Finalized { batch, .. } if *n == node => Some(*batch),
-            _ => None,
-        })
-        .collect()
-}
-
 /// The batches node `node` reported proven (receipt seen), in order.
 fn proven_by(all: &[(u64, Event)], node: u64) -> Vec<u64> {
-    all.iter()
-        .filter_map(|(n, e)| match e {
-            Event::Proven { batch, .. } if *n == node => Some(*batch),
-            _ => None,
-        })
-        .collect()
+    reported(all, node, |e| match e {
+        Event::Proven { batch, .. } => Some(*batch),
+        _ => None,
+    })
+}
+
+/// The batches node `node` reported finalized (receipt seen), in order.
+fn finalized_by(all: &[(u64, Event)], node: u64) -> Vec<u64> {
+    reported(all, node, |e| match e {
+        Event::Finalized { batch, .. } => Some(*batch),
+        _ => None,
+    })
+}
+
+/// The batches that `pick` finds in node `node`'s events, in order.
+fn reported(all: &[(u64, Event)], node: u64, pick: fn(&Event) -> Option<u64>) -> Vec<u64> {
+    all.iter().filter(|(n, _)| *n == node).filter_map(|(_, e)| pick(e)).collect()
 }
 
 async fn scrape(addr: std::net::SocketAddr, name: &str) -> f64 {
