@@ -144,6 +144,7 @@ fn main() -> eyre::Result<()> {
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_span_events(span_events())
         .init();
     match Cli::parse().cmd {
@@ -266,36 +267,61 @@ fn run_node(args: RunArgs) -> eyre::Result<()> {
 /// Draws a node event on the spinner.
 fn show(bar: &ProgressBar, e: &Event) {
     match e {
-        Event::Started { prover, share } => bar.println(format!(
-            "proving as {prover}, node {} of {}, LDEs on the {}",
-            share.index(),
-            share.nodes(),
-            ctm_prover::gpu::ProverDft::auto().backend()
-        )),
+        Event::Started { prover, share } => println_or_log(
+            bar,
+            format!(
+                "proving as {prover}, node {} of {}, LDEs on the {}",
+                share.index(),
+                share.nodes(),
+                ctm_prover::gpu::ProverDft::auto().backend()
+            ),
+        ),
         Event::Heads(h) => {
             bar.set_message(format!("committed {} · finalized {}", h.committed, h.finalized))
         }
-        Event::TakingOver { batch, owner } => bar.println(format!(
-            "batch {batch} of node {owner} is still unproven after the takeover delay: proving it"
-        )),
+        Event::TakingOver { batch, owner } => println_or_log(
+            bar,
+            format!(
+                "batch {batch} of node {owner} is still unproven after the takeover delay: proving it"
+            ),
+        ),
         Event::Replayed { batch } => bar.set_message(format!("replayed batch {batch}")),
         Event::Proving { batch, stage } => bar.set_message(match stage {
             Stage::Trace { rows } => format!("batch {batch}: trace of {rows} rows"),
             Stage::Prove => format!("batch {batch}: proving"),
             Stage::Done => format!("batch {batch}: proven, submitting"),
         }),
-        Event::Proven { batch, tx } => bar.println(match tx {
-            Some(tx) => format!("batch {batch} proven ({tx})"),
-            None => format!("batch {batch} proven"),
-        }),
-        Event::Skipped { batch, by } => bar.println(format!("batch {batch} proven by {by}")),
-        Event::Finalized { batch, tx } => bar.println(format!("batch {batch} finalized ({tx})")),
+        Event::Proven { batch, tx } => println_or_log(
+            bar,
+            match tx {
+                Some(tx) => format!("batch {batch} proven ({tx})"),
+                None => format!("batch {batch} proven"),
+            },
+        ),
+        Event::Skipped { batch, by } => {
+            println_or_log(bar, format!("batch {batch} proven by {by}"))
+        }
+        Event::Finalized { batch, tx } => {
+            println_or_log(bar, format!("batch {batch} finalized ({tx})"))
+        }
         Event::Restored { batch } => {
-            bar.println(format!("resumed from the replica snapshot of batch {batch}"))
+            println_or_log(bar, format!("resumed from the replica snapshot of batch {batch}"))
         }
         Event::Reset { batch } => {
-            bar.println(format!("batch {batch} does not extend the replica: replaying"))
+            println_or_log(bar, format!("batch {batch} does not extend the replica: replaying"))
         }
-        Event::Retrying { error, after } => bar.println(format!("{error} (retry in {after:?})")),
+        Event::Retrying { error, after } => {
+            println_or_log(bar, format!("{error} (retry in {after:?})"))
+        }
+    }
+}
+
+/// A line above the spinner, or on stderr when the spinner is hidden (output not a terminal,
+/// e.g. a log file), so logs keep what a terminal shows.
+fn println_or_log(bar: &ProgressBar, line: String) {
+    if bar.is_hidden() {
+        eprintln!("{line}");
+    } else {
+        bar.println(line);
     }
 }

@@ -11,6 +11,7 @@ async fn main() -> eyre::Result<()> {
     let cfg = SequencerConfig::resolve(cli)?;
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_new(&cfg.log).wrap_err("--log")?)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
         .init();
     if let Some(addr) = cfg.metrics {
         metrics_exporter_prometheus::PrometheusBuilder::new()
