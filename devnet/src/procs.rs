@@ -1,4 +1,4 @@
-//! Child processes: the sequencer and anvil, started and stopped cleanly.
+//! Child processes: anvil, the sequencer and the prover node, started and stopped cleanly.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -16,6 +16,15 @@ pub enum ProcError {
     /// It never answered JSON-RPC.
     #[error("{0} did not answer JSON-RPC on {1} within 60 s")]
     NotReady(&'static str, String),
+    /// It exited while starting.
+    #[error("{0} exited while starting ({1}); see {2}")]
+    Exited(&'static str, std::process::ExitStatus, String),
+    /// The data directory cannot be used.
+    #[error("--datadir: {0}")]
+    DataDir(String),
+    /// Deploying the contracts failed.
+    #[error("deploying the contracts failed:\n{0}")]
+    Deploy(String),
 }
 
 /// A child killed on drop.
@@ -26,6 +35,13 @@ pub struct Service {
     /// JSON-RPC URL.
     pub url: String,
     child: Child,
+}
+
+impl Service {
+    /// Its exit status, once it has exited.
+    pub fn exited(&mut self) -> Option<std::process::ExitStatus> {
+        self.child.try_wait().ok().flatten()
+    }
 }
 
 impl Drop for Service {
@@ -48,33 +64,90 @@ pub fn repo_root() -> Option<PathBuf> {
     }
 }
 
-/// The `sequencer` binary next to this executable.
-pub fn sequencer_bin() -> Result<PathBuf, ProcError> {
-    let exe =
-        std::env::current_exe().map_err(|e| ProcError::Missing("sequencer", e.to_string()))?;
-    let p = exe.with_file_name("sequencer");
+/// Binary `name` of package `package`, next to this executable.
+pub fn bin(name: &'static str, package: &str) -> Result<PathBuf, ProcError> {
+    let exe = std::env::current_exe().map_err(|e| ProcError::Missing(name, e.to_string()))?;
+    let p = exe.with_file_name(name);
     if p.exists() {
         Ok(p)
     } else {
         Err(ProcError::Missing(
-            "sequencer",
-            format!("{} (build it: cargo build --release -p ctm-sequencer)", p.display()),
+            name,
+            format!("{} (build it: cargo build --release -p {package})", p.display()),
         ))
     }
+}
+
+/// The pinned anvil wrapper (`tools/anvil`), if `npm ci` installed anvil.
+pub fn anvil_command(root: &Path) -> Result<PathBuf, ProcError> {
+    if !root.join("node_modules/.bin/anvil").exists() {
+        return Err(ProcError::Missing("anvil", "run scripts/setup (npm ci)".into()));
+    }
+    Ok(root.join("tools/anvil"))
+}
+
+/// Starts `cmd` with its output in `logdir/<name>.log` and waits until it answers JSON-RPC on
+/// `url`.
+pub async fn spawn(
+    name: &'static str,
+    cmd: Command,
+    url: &str,
+    logdir: &Path,
+) -> Result<Service, ProcError> {
+    let mut svc = spawn_unready(name, cmd, url, logdir)?;
+    let log = logdir.join(format!("{name}.log")).display().to_string();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        if let Some(status) = svc.exited() {
+            return Err(ProcError::Exited(name, status, log));
+        }
+        if answers(url).await {
+            return Ok(svc);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Err(ProcError::NotReady(name, url.to_string()))
+}
+
+/// Starts `cmd` with its output in `logdir/<name>.log`, without waiting for it.
+pub fn spawn_unready(
+    name: &'static str,
+    mut cmd: Command,
+    url: &str,
+    logdir: &Path,
+) -> Result<Service, ProcError> {
+    let path = logdir.join(format!("{name}.log"));
+    let log = std::fs::File::create(&path).map_err(|e| ProcError::Spawn(name, e))?;
+    let err = log.try_clone().map_err(|e| ProcError::Spawn(name, e))?;
+    let child = cmd
+        .stdin(Stdio::null())
+        .stdout(log)
+        .stderr(err)
+        .spawn()
+        .map_err(|e| ProcError::Spawn(name, e))?;
+    Ok(Service { name, url: url.to_string(), child })
+}
+
+/// The `sequencer` binary next to this executable.
+pub fn sequencer_bin() -> Result<PathBuf, ProcError> {
+    bin("sequencer", "ctm-sequencer")
 }
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map_or(0, |a| a.port())
 }
 
-async fn wait_ready(name: &'static str, url: &str) -> Result<(), ProcError> {
-    let client = alloy::transports::http::reqwest::Client::new();
-    let deadline = Instant::now() + Duration::from_secs(60);
+/// Whether `url` answers `eth_chainId`.
+async fn answers(url: &str) -> bool {
     let body = serde_json::json!({"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]});
+    let client = alloy::transports::http::reqwest::Client::new();
+    matches!(client.post(url).json(&body).send().await, Ok(r) if r.status().is_success())
+}
+
+async fn wait_ready(name: &'static str, url: &str) -> Result<(), ProcError> {
+    let deadline = Instant::now() + Duration::from_secs(60);
     while Instant::now() < deadline {
-        if let Ok(r) = client.post(url).json(&body).send().await
-            && r.status().is_success()
-        {
+        if answers(url).await {
             return Ok(());
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -110,10 +183,7 @@ pub async fn start_anvil(
     block_time_ms: u64,
     gas_limit: u64,
 ) -> Result<Service, ProcError> {
-    let anvil = root.join("tools/anvil");
-    if !root.join("node_modules/.bin/anvil").exists() {
-        return Err(ProcError::Missing("anvil", "run scripts/setup (npm ci)".into()));
-    }
+    let anvil = anvil_command(root)?;
     let port = free_port();
     let child = Command::new(anvil)
         .args([

@@ -31,7 +31,9 @@ use ctm_sequencer::config::{Cli, SequencerConfig};
 use ctm_sequencer::l1::Deployment;
 use ctm_sequencer::service;
 use ctm_sequencer::system::IL2Bridge;
-use ctm_testkit::{Anvil, KEYS, free_port, key, l1_call, l1_send, wait_until, wallet_provider};
+use ctm_testkit::{
+    Anvil, KEYS, claim_withdrawal, free_port, key, l1_call, l1_send, wait_until, wallet_provider,
+};
 use tokio::sync::{mpsc, watch};
 
 // Anvil accounts: 0 deployer and L2 user, 1 sequencer, 2 and 3 the two provers.
@@ -367,21 +369,8 @@ async fn two_nodes_prove_every_batch_once_and_a_restarted_node_resumes() {
 
     // Batch 9's proof carried its withdrawal list (checked against the root by the verifier and
     // bound to the L2 debit by the AIR): the withdrawal is paid out on L1.
-    let proof: serde_json::Value =
-        l2.raw_request("ctm_getWithdrawalProof".into(), (9u64, 0u64)).await.unwrap();
-    let siblings: Vec<alloy::primitives::B256> =
-        serde_json::from_value(proof["proof"].clone()).unwrap();
-    let before: U256 = l1_call(&l1, dep.token, IERC20::balanceOfCall { who: me }).await;
-    let claim = IBridge::claimWithdrawalCall {
-        batchIndex: U256::from(9),
-        index: U256::ZERO,
-        recipient: me,
-        amount: w_amount,
-        proof: siblings,
-    };
-    l1_send(&l1, dep.bridge, claim).await;
-    let after: U256 = l1_call(&l1, dep.token, IERC20::balanceOfCall { who: me }).await;
-    assert_eq!(after - before, w_amount, "the proven withdrawal is paid on L1");
+    let paid = claim_withdrawal(&l1, &l2, dep.bridge, dep.token, 9, 0, me, w_amount).await;
+    assert_eq!(paid, w_amount, "the proven withdrawal is paid on L1");
 
     // Metrics: every accepted proof counted, a proving time recorded for each, no failures.
     let proven = scrape(metrics_addr, metrics::BATCHES_PROVEN).await;

@@ -94,6 +94,38 @@ pub async fn l1_send<C: SolCall>(p: &DynProvider, to: Address, call: C) {
     );
 }
 
+/// Claims withdrawal `index` of batch `batch` (`amount` to `recipient`) on L1's bridge with the
+/// Merkle proof the sequencer at `l2` serves (`ctm_getWithdrawalProof`); returns how much the
+/// recipient's token balance rose.
+#[allow(clippy::too_many_arguments)]
+pub async fn claim_withdrawal(
+    l1: &DynProvider,
+    l2: &DynProvider,
+    bridge: Address,
+    token: Address,
+    batch: u64,
+    index: u64,
+    recipient: Address,
+    amount: alloy::primitives::U256,
+) -> alloy::primitives::U256 {
+    use alloy::primitives::U256;
+    use ctm_core::l1::{IBridge, IERC20};
+    let proof: serde_json::Value =
+        l2.raw_request("ctm_getWithdrawalProof".into(), (batch, index)).await.unwrap();
+    let siblings: Vec<B256> = serde_json::from_value(proof["proof"].clone()).unwrap();
+    let balance = || l1_call(l1, token, IERC20::balanceOfCall { who: recipient });
+    let before: U256 = balance().await;
+    let claim = IBridge::claimWithdrawalCall {
+        batchIndex: U256::from(batch),
+        index: U256::from(index),
+        recipient,
+        amount,
+        proof: siblings,
+    };
+    l1_send(l1, bridge, claim).await;
+    balance().await - before
+}
+
 /// A running anvil; killed when dropped.
 pub struct Anvil {
     child: Child,
