@@ -40,13 +40,21 @@ pub struct UpConfig {
     pub prover: bool,
 }
 
-/// The running devnet; every process is stopped when it is dropped.
+/// The running devnet; every process is stopped, and the deployment file removed, when it is
+/// dropped.
 #[derive(Debug)]
 pub struct Devnet {
     /// The deployment JSON.
     pub deployment: PathBuf,
     /// The services, in start order: anvil, sequencer, prover.
     pub services: Vec<Service>,
+}
+
+impl Drop for Devnet {
+    /// The deployment file describes an L1 that stops with the devnet: it goes too.
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.deployment);
+    }
 }
 
 impl Devnet {

@@ -124,6 +124,6 @@ async fn up_deposits_withdraws_proves_finalizes_and_claims() {
             && std::net::TcpListener::bind(("127.0.0.1", l1_port)).is_ok(),
         "the sequencer and anvil stopped with it"
     );
-    let _ = std::fs::remove_file(dep_path);
+    assert!(!dep_path.exists(), "the deployment file of the stopped L1 is removed");
     let _ = std::fs::remove_dir_all(datadir);
 }
