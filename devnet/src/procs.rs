@@ -119,7 +119,9 @@ pub fn spawn_unready(
     let path = logdir.join(format!("{name}.log"));
     let log = std::fs::File::create(&path).map_err(|e| ProcError::Spawn(name, e))?;
     let err = log.try_clone().map_err(|e| ProcError::Spawn(name, e))?;
-    let child = cmd
+    // Its own process group: a Ctrl-C in the terminal reaches only the devnet, which then stops
+    // its services itself (so no service's exit is mistaken for a failure).
+    let child = std::os::unix::process::CommandExt::process_group(&mut cmd, 0)
         .stdin(Stdio::null())
         .stdout(log)
         .stderr(err)
