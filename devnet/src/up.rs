@@ -9,16 +9,18 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use alloy::primitives::Address;
+use alloy::primitives::{Address, B256};
 use alloy::signers::local::PrivateKeySigner;
 
 use crate::procs::{self, ProcError, Service};
 
-/// Anvil's funded keys 0–2: deployer, sequencer, prover.
-pub const KEYS: [&str; 3] = [
+/// Anvil's first four funded keys: 0 deployer (holds the CTM supply), 1 sequencer, 2 and 3
+/// provers.
+pub const KEYS: [&str; 4] = [
     "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80",
     "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d",
     "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a",
+    "0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6",
 ];
 
 /// How to run the devnet.
@@ -91,7 +93,12 @@ pub async fn up(cfg: &UpConfig, say: impl Fn(&str)) -> Result<Devnet, ProcError>
     services.push(procs::spawn("anvil", anvil_cmd, &l1_url, &cfg.datadir).await?);
 
     say("deploying the contracts and the batch verifier (forge script)");
-    let deployment = deploy(&cfg.root, &l1_url, cfg.l1_port)?;
+    let genesis = ctm_core::GenesisConfig::preset("computronium")
+        .map_err(|e| ProcError::Deploy(format!("preset: {e}")))?;
+    let depth = genesis.chain.tree_depth;
+    let root_hash = ctm_core::tree::empty_digests(depth)[usize::from(depth)].to_bytes32();
+    let rel = format!("deployments/devnet-{}.json", cfg.l1_port);
+    let deployment = deploy(&cfg.root, &l1_url, address(1), root_hash, &rel)?;
 
     say(&format!("starting the sequencer on {l2_url}"));
     let mut seq = Command::new(procs::bin("sequencer", "ctm-sequencer")?);
@@ -117,20 +124,26 @@ pub async fn up(cfg: &UpConfig, say: impl Fn(&str)) -> Result<Devnet, ProcError>
     Ok(Devnet { deployment, services })
 }
 
-/// Runs the forge deploy script against `l1_url`; returns the deployment JSON's path.
-fn deploy(root: &Path, l1_url: &str, l1_port: u16) -> Result<PathBuf, ProcError> {
-    let genesis = ctm_core::GenesisConfig::preset("computronium")
-        .map_err(|e| ProcError::Deploy(format!("preset: {e}")))?;
-    let depth = genesis.chain.tree_depth;
-    let root_hash = ctm_core::tree::empty_digests(depth)[usize::from(depth)].to_bytes32();
-    let rel = format!("deployments/devnet-{l1_port}.json");
+/// Deploys the computronium preset with the forge script (the batch STARK verifier included)
+/// against `l1_url`, with `sequencer` and the L2 `genesis` root; writes the deployment JSON to
+/// `rel` (inside `l1-contracts/`) and returns its path.
+pub fn deploy(
+    root: &Path,
+    l1_url: &str,
+    sequencer: Address,
+    genesis: B256,
+    rel: &str,
+) -> Result<PathBuf, ProcError> {
     let out = Command::new(root.join("tools/forge"))
         .current_dir(root.join("l1-contracts"))
+        // `--slow`: one transaction at a time, each after the previous receipt. Sent in batches,
+        // a transaction can be left in anvil's pool unmined and forge waits for its receipt
+        // forever (seen under load with the 2-core CI machine's parallel tests).
         .args(["script", "script/Deploy.s.sol", "--rpc-url", l1_url, "--broadcast", "--slow"])
         .env("PRESET", "computronium")
-        .env("SEQUENCER", address(1).to_string())
-        .env("GENESIS_STATE_ROOT", root_hash.to_string())
-        .env("DEPLOYMENT_JSON", &rel)
+        .env("SEQUENCER", sequencer.to_string())
+        .env("GENESIS_STATE_ROOT", genesis.to_string())
+        .env("DEPLOYMENT_JSON", rel)
         .stdin(Stdio::null())
         .output()
         .map_err(|e| ProcError::Spawn("forge", e))?;

@@ -15,13 +15,8 @@ use alloy::rpc::types::TransactionRequest;
 use alloy::signers::local::PrivateKeySigner;
 use alloy_sol_types::SolCall;
 
-/// Private keys of anvil's first four funded accounts.
-pub const KEYS: [&str; 4] = [
-    "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80",
-    "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d",
-    "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a",
-    "0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6",
-];
+/// Private keys of anvil's first four funded accounts (the devnet's).
+pub use ctm_devnet::up::KEYS;
 
 /// Signer of anvil account `i` (< 4).
 pub fn key(i: usize) -> PrivateKeySigner {
@@ -162,23 +157,5 @@ pub async fn anvil() -> Anvil {
 /// and returns the path of the deployment JSON it wrote; `tag` names the file.
 pub fn deploy(url: &str, sequencer: Address, genesis: B256, tag: &str) -> PathBuf {
     let rel = format!("deployments/test-{tag}-{}.json", std::process::id());
-    let out = Command::new(repo().join("tools/forge"))
-        .current_dir(repo().join("l1-contracts"))
-        // `--slow`: one transaction at a time, each after the previous receipt. Sent in batches,
-        // a transaction can be left in anvil's pool unmined and forge waits for its receipt
-        // forever (seen here under load with the 2-core CI machine's parallel tests).
-        .args(["script", "script/Deploy.s.sol", "--rpc-url", url, "--broadcast", "--slow"])
-        .env("PRESET", "computronium")
-        .env("SEQUENCER", sequencer.to_string())
-        .env("GENESIS_STATE_ROOT", genesis.to_string())
-        .env("DEPLOYMENT_JSON", &rel)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "deploy failed: {}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    repo().join("l1-contracts").join(rel)
+    ctm_devnet::up::deploy(&repo(), url, sequencer, genesis, &rel).unwrap_or_else(|e| panic!("{e}"))
 }
